@@ -1,0 +1,1 @@
+"""Synthetic demo platforms, generated deterministically from a seed, with their ground truth."""

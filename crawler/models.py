@@ -1,0 +1,161 @@
+"""The Listing model: the unit analysts query (one thread, post, ad, review, business or profile).
+
+Extractors produce plain dicts; the storage pipeline validates them against
+:class:`Listing`. Everything an extractor found lives in the *content* fields;
+``crawl`` holds what the storage layer adds (first/last seen, hash, version).
+The content hash covers the content fields only, so re-crawling an unchanged
+page never creates a new version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class PlatformType(StrEnum):
+    FORUM = "forum"
+    MARKETPLACE = "marketplace"
+    REVIEW = "review"
+
+
+class Kind(StrEnum):
+    THREAD = "thread"
+    POST = "post"
+    AD = "ad"
+    BUSINESS = "business"
+    REVIEW = "review"
+    PROFILE = "profile"
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Author(_Part):
+    name: str | None = None
+    id: str | None = None
+    url: str | None = None
+
+
+class Location(_Part):
+    raw: str | None = None
+    country: str | None = Field(None, description="ISO 3166-1 alpha-2 code")
+    city: str | None = None
+
+
+class Price(_Part):
+    amount: float | None = None
+    currency: str | None = Field(None, description="ISO 4217 code")
+    raw: str | None = None
+
+
+class Rating(_Part):
+    value: float | None = Field(None, ge=0, le=5, description="normalised to 0-5")
+    raw: float | None = Field(None, description="as shown on the platform")
+    scale: float | None = Field(None, gt=0, description="maximum of the platform's scale")
+
+
+class Contacts(_Part):
+    phones: list[str] = Field(default_factory=list, description="E.164 where normalised")
+    emails: list[str] = Field(default_factory=list)
+    handles: list[str] = Field(default_factory=list, description="'service:handle', e.g. 'telegram:anna_jobs'")
+    links: list[str] = Field(default_factory=list)
+    raw: list[str] = Field(default_factory=list, description="contact text as shown on the page")
+
+
+class IndicatorMatch(_Part):
+    id: str
+    category: str | None = None
+    field: str | None = None
+    start: int | None = None
+    end: int | None = None
+
+
+class CrawlMeta(_Part):
+    """Set by the storage layer, never by extractors."""
+
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    content_hash: str | None = None
+    version: int = 1
+    run_id: str | None = None
+    snapshot_id: str | None = None
+
+
+# Fields that are not content: changing them never creates a new version.
+NON_CONTENT_FIELDS = frozenset({"id", "crawl"})
+
+
+def listing_id(site: str, kind: str, native_id: str | None, url: str) -> str:
+    """Stable id: readable when the platform gives a native id, a URL hash otherwise."""
+    if native_id:
+        return f"{site}:{kind}:{native_id}"
+    digest = hashlib.sha1(url.encode("utf-8")).hexdigest()[:16]
+    return f"{site}:{kind}:url-{digest}"
+
+
+class Listing(BaseModel):
+    """One collected posting. ``_id`` is stable per (site, kind, native id or URL)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, str_strip_whitespace=True)
+
+    id: str = Field("", alias="_id", description="site:kind:native_id (or url-<sha1> without a native id)")
+    site: str = Field(min_length=1)
+    platform_type: PlatformType
+    kind: Kind
+    url: str = Field(pattern=r"^https?://")
+    native_id: str | None = None
+    title: str | None = None
+    body: str | None = None
+    author: Author = Field(default_factory=Author)
+    posted_at: datetime | None = None
+    posted_at_raw: str | None = None
+    location: Location = Field(default_factory=Location)
+    price: Price = Field(default_factory=Price)
+    rating: Rating = Field(default_factory=Rating)
+    contacts: Contacts = Field(default_factory=Contacts)
+    language: str | None = None
+    images: list[str] = Field(default_factory=list)
+    parent_id: str | None = Field(None, description="listing this one belongs to (post -> thread, review -> business)")
+    category: str | None = None
+    extra: dict[str, Any] = Field(default_factory=dict, description="platform-specific fields")
+    indicators: list[IndicatorMatch] = Field(default_factory=list)
+    crawl: CrawlMeta = Field(default_factory=CrawlMeta)
+
+    @field_validator("title", "body")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _fill_id(self) -> Listing:
+        if not self.id:
+            self.id = listing_id(self.site, self.kind.value, self.native_id, self.url)
+        if not (self.title or self.body):
+            raise ValueError("a listing needs a title or a body")
+        return self
+
+    def content(self) -> dict[str, Any]:
+        """The JSON-ready content fields (what the hash covers)."""
+        return self.model_dump(mode="json", exclude=set(NON_CONTENT_FIELDS))
+
+    def content_hash(self) -> str:
+        canonical = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+    def to_document(self) -> dict[str, Any]:
+        """The MongoDB document (datetimes kept as datetimes)."""
+        doc = self.model_dump(mode="python", by_alias=True)
+        for name in ("platform_type", "kind"):
+            doc[name] = doc[name].value
+        return doc
+
+
+def json_schema() -> dict[str, Any]:
+    return Listing.model_json_schema(by_alias=True)

@@ -1,0 +1,1 @@
+"""Built-in platform-type plugin: marketplace (being written)."""

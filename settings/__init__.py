@@ -1,0 +1,1 @@
+"""Scrapy settings modules for Trawler (``settings.default`` is the project's)."""
