@@ -127,8 +127,8 @@ def trawler_enrich_listing(listing: dict[str, Any], profile: SiteProfile | None)
 
     Runs for every extracted listing, in plugin order (use ``tryfirst`` /
     ``trylast`` to place yourself). Mutate ``listing`` in place; the return
-    value is ignored. An implementation that raises leaves the listing as the
-    previous implementations left it.
+    value is ignored. An implementation that raises is counted and skipped;
+    what it changed before raising stays, so change the dict last.
 
     :param listing: the raw listing dict.
     :param profile: the site profile it came from (``None`` when re-processing

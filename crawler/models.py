@@ -19,12 +19,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 
 class PlatformType(StrEnum):
+    """The built-in platform types; plugins may add their own."""
+
     FORUM = "forum"
     MARKETPLACE = "marketplace"
     REVIEW = "review"
 
 
 class Kind(StrEnum):
+    """The built-in listing kinds; plugins may add their own."""
+
     THREAD = "thread"
     POST = "post"
     AD = "ad"
@@ -107,8 +111,10 @@ class Listing(BaseModel):
 
     id: str = Field("", alias="_id", description="site:kind:native_id (or url-<sha1> without a native id)")
     site: str = Field(min_length=1)
-    platform_type: PlatformType
-    kind: Kind
+    platform_type: str = Field(
+        pattern=r"^[a-z][a-z0-9_-]*$", description="forum, marketplace, review, or a plugin's own type"
+    )
+    kind: str = Field(pattern=r"^[a-z][a-z0-9_-]*$", description="thread, post, ad, business, review, profile...")
     url: str = Field(pattern=r"^https?://")
     native_id: str | None = None
     title: str | None = None
@@ -136,7 +142,7 @@ class Listing(BaseModel):
     @model_validator(mode="after")
     def _fill_id(self) -> Listing:
         if not self.id:
-            self.id = listing_id(self.site, self.kind.value, self.native_id, self.url)
+            self.id = listing_id(self.site, self.kind, self.native_id, self.url)
         if not (self.title or self.body):
             raise ValueError("a listing needs a title or a body")
         return self
@@ -151,10 +157,7 @@ class Listing(BaseModel):
 
     def to_document(self) -> dict[str, Any]:
         """The MongoDB document (datetimes kept as datetimes)."""
-        doc = self.model_dump(mode="python", by_alias=True)
-        for name in ("platform_type", "kind"):
-            doc[name] = doc[name].value
-        return doc
+        return self.model_dump(mode="python", by_alias=True)
 
 
 def json_schema() -> dict[str, Any]:

@@ -1,0 +1,5 @@
+"""``python -m crawler`` is the ``trawler`` command."""
+
+from crawler.cli import main
+
+main()

@@ -1,0 +1,26 @@
+"""Trawler's Scrapy add-on: the one switch that wires Trawler into a Scrapy project.
+
+Enabled in ``settings/default.py`` through ``ADDONS``. It installs the storage
+pipeline and applies the settings defaults that plugins contribute
+(``trawler_register_settings``) at add-on priority, below the project's
+settings and the site profile's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from crawler.plugins import shared_plugin_manager
+
+STORAGE_PIPELINE = "crawler.storage.pipeline.StoragePipeline"
+
+
+class TrawlerAddon:
+    def update_settings(self, settings: Any) -> None:
+        pipelines = settings["ITEM_PIPELINES"]
+        if STORAGE_PIPELINE not in pipelines:  # a project may disable it with None
+            pipelines[STORAGE_PIPELINE] = 800
+        plugins = shared_plugin_manager(settings)
+        for defaults in plugins.hook.trawler_register_settings():
+            for name, value in (defaults or {}).items():
+                settings.set(name, value, priority="addon")

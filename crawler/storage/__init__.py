@@ -1,0 +1,1 @@
+"""MongoDB storage: connection, schema, listing writer, disk spool and the Scrapy pipeline."""

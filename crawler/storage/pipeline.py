@@ -1,0 +1,244 @@
+"""The Scrapy item pipeline: enrich, validate, quarantine, and store listings in batches off the crawl thread.
+
+Per item, on the reactor thread, only cheap work happens: the enrichment hooks
+(when any plugin implements them), validation, and appending to a buffer. Full
+batches are written by one storage thread, so a slow database costs the crawl
+little. When the database cannot be reached mid-crawl, batches go to a disk
+spool and are written when it answers again: nothing collected is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+import uuid
+from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from pymongo.errors import ConnectionFailure, PyMongoError
+from scrapy import Spider, signals
+from scrapy.exceptions import NotConfigured
+from twisted.internet import task, threads
+
+from crawler.models import Listing
+from crawler.plugins import TrawlerPluginManager, hook_error_stats, shared_plugin_manager
+from crawler.storage import runs
+from crawler.storage.connection import DatabaseConfig, connect, database_config
+from crawler.storage.schema import ensure_indexes
+from crawler.storage.spool import Spool
+from crawler.storage.writer import ListingWriter, Pending
+
+logger = logging.getLogger("trawler.storage")
+
+RETRY_AFTER_OUTAGE_S = 5.0
+
+
+class StorageUnavailable(RuntimeError):
+    """The database cannot be reached when a crawl starts."""
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if value is None or isinstance(value, str | int | float | bool | datetime):
+        return value
+    return repr(value)
+
+
+class StoragePipeline:
+    def __init__(self, crawler: Any, plugins: TrawlerPluginManager) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.stats = crawler.stats
+        self.plugins = plugins
+        self.batch_size = settings.getint("TRAWLER_BATCH_SIZE", 500)
+        self.flush_interval = settings.getfloat("TRAWLER_FLUSH_INTERVAL", 2.0)
+        self.max_pending = settings.getint("TRAWLER_MAX_PENDING_BATCHES", 4)
+        self.config: DatabaseConfig | None = None
+        self.run_id = ""
+        self.buffer: list[Pending] = []
+        self.quarantine: list[dict[str, Any]] = []
+        self.pending: list[Future[None]] = []
+        self.counts: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trawler-storage")
+        self.outage_since: float | None = None
+        self.enrich = plugins.has_impls("trawler_enrich_listing")
+        self.notify_stored = plugins.has_impls("trawler_listing_stored")
+        self.flusher: task.LoopingCall | None = None
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> StoragePipeline:
+        if not crawler.settings.getbool("TRAWLER_STORE", True):
+            raise NotConfigured("TRAWLER_STORE is off")
+        return cls(crawler, shared_plugin_manager(crawler.settings))
+
+    # -- lifecycle -------------------------------------------------------
+
+    def open_spider(self, spider: Spider | None = None) -> None:
+        spider = spider or self.crawler.spider
+        self.config = database_config(self.crawler.settings)
+        client = connect(self.config, timeout_ms=self.crawler.settings.getint("TRAWLER_DB_TIMEOUT_MS", 5000))
+        self.db = client[self.config.name]
+        try:
+            client.admin.command("ping")
+            ensure_indexes(self.db)
+        except PyMongoError as exc:
+            raise StorageUnavailable(
+                f"cannot reach MongoDB at {self.config.safe_uri} ({type(exc).__name__}); start it, fix MONGO_URI, "
+                "or unset MONGO_URI to use the embedded database"
+            ) from exc
+        self.writer = ListingWriter(self.db)
+        self.spool = Spool(Path(self.config.var_dir) / "spool" / self.config.name)
+        replayed, _ = self.spool.replay(self.writer)
+        if replayed:
+            logger.info("wrote %d listings spooled by an earlier run", replayed)
+        self.run_id = f"{spider.name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        self.stats.set_value("trawler/run_id", self.run_id)
+        runs.start(self.db, self.run_id, spider.name, getattr(spider, "profile", None), self.config)
+        self.flusher = task.LoopingCall(self._flush_buffer)
+        self.flusher.start(self.flush_interval, now=False)
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        raw = dict(item)
+        profile = getattr(self.crawler.spider, "profile", None)
+        if self.enrich:
+            token = hook_error_stats.set(self.stats)
+            try:
+                self.plugins.hook.trawler_enrich_listing(listing=raw, profile=profile)
+            finally:
+                hook_error_stats.reset(token)
+        now = datetime.now(UTC)
+        try:
+            listing = Listing.model_validate(raw)
+        except ValidationError as exc:
+            self._quarantine(raw, exc, now)
+        else:
+            self.buffer.append(Pending(listing, now, self.run_id))
+            self.stats.inc_value("trawler/listings_valid")
+        if len(self.buffer) + len(self.quarantine) >= self.batch_size:
+            self._flush_buffer()
+            if len(self.pending) > self.max_pending:
+                # Back-pressure: the database is slower than the crawl; wait for the oldest batch.
+                return threads.deferToThread(self.pending[0].result).addCallback(lambda _: item)
+        return item
+
+    def close_spider(self, spider: Spider | None = None) -> Any:
+        if self.flusher and self.flusher.running:
+            self.flusher.stop()
+        self._flush_buffer()
+        return threads.deferToThread(self._drain)
+
+    def spider_closed(self, spider: Spider, reason: str) -> Any:
+        if not self.run_id:
+            return None
+        self._sync_stats()
+        spooled_left = self.spool.pending_count()
+        run = runs.finish(self.db, self.run_id, self.stats.get_stats(), reason, spooled_left)
+        if spooled_left:
+            logger.error(
+                "%d items are spooled in %s because the database was unreachable; the next crawl writes them "
+                "(or run `trawler db replay`)",
+                spooled_left,
+                self.spool.directory,
+            )
+        token = hook_error_stats.set(self.stats)
+        try:
+            self.plugins.hook.trawler_crawl_finished(run=run)
+        finally:
+            hook_error_stats.reset(token)
+        return None
+
+    # -- buffering -------------------------------------------------------
+
+    def _quarantine(self, raw: dict[str, Any], exc: ValidationError, now: datetime) -> None:
+        reasons = [f"{'.'.join(str(p) for p in e['loc']) or '(item)'}: {e['msg']}" for e in exc.errors()]
+        self.quarantine.append(
+            {
+                "_id": uuid.uuid4().hex,
+                "site": raw.get("site"),
+                "url": raw.get("url"),
+                "run_id": self.run_id,
+                "at": now,
+                "reason": "; ".join(reasons),
+                "errors": reasons,
+                "raw": _json_safe(raw),
+            }
+        )
+        self.stats.inc_value("trawler/listings_quarantined")
+        logger.warning("quarantined an invalid item from %s: %s", raw.get("url"), "; ".join(reasons))
+
+    def _flush_buffer(self) -> None:
+        self._sync_stats()
+        self.pending = [f for f in self.pending if not f.done()]
+        if not (self.buffer or self.quarantine):
+            return
+        batch, quarantined = self.buffer, self.quarantine
+        self.buffer, self.quarantine = [], []
+        self.pending.append(self.executor.submit(self._write, batch, quarantined))
+
+    def _drain(self) -> None:
+        self.executor.shutdown(wait=True)
+        if self.spool.files():
+            try:
+                self.spool.replay(self.writer)
+            except PyMongoError as exc:
+                logger.warning("database still unreachable at the end of the crawl: %s", exc)
+
+    # -- the storage thread ---------------------------------------------
+
+    def _write(self, batch: list[Pending], quarantined: list[dict[str, Any]]) -> None:
+        now = datetime.now(UTC).timestamp()
+        if self.outage_since is not None and now - self.outage_since < RETRY_AFTER_OUTAGE_S:
+            self._to_spool(batch, quarantined, "database unreachable")
+            return
+        try:
+            if self.spool.files():
+                self.spool.replay(self.writer)
+            result = self.writer.write(batch)
+            self.writer.quarantine_many(quarantined)
+        except ConnectionFailure as exc:
+            self.outage_since = now
+            self._to_spool(batch, quarantined, f"{type(exc).__name__}: {exc}")
+            return
+        except Exception:
+            # Not an outage: a write the server refused. Keep the batch and say why.
+            self._to_spool(batch, quarantined, traceback.format_exc(limit=3))
+            with self.lock:
+                self.counts["storage_errors"] += 1
+            return
+        self.outage_since = None
+        with self.lock:
+            self.counts["listings_new"] += result.new
+            self.counts["listings_updated"] += result.updated
+            self.counts["listings_unchanged"] += result.unchanged
+            self.counts["listings_stored"] += result.new + result.updated + result.unchanged
+            self.counts["quarantine_stored"] += len(quarantined)
+        if self.notify_stored:
+            token = hook_error_stats.set(self.stats)
+            try:
+                for doc, change in result.stored:
+                    self.plugins.hook.trawler_listing_stored(listing=doc, change=change)
+            finally:
+                hook_error_stats.reset(token)
+
+    def _to_spool(self, batch: list[Pending], quarantined: list[dict[str, Any]], why: str) -> None:
+        path = self.spool.append(batch, quarantined)
+        with self.lock:
+            self.counts["spooled"] += len(batch) + len(quarantined)
+            self.counts["spool_batches"] += 1
+        logger.warning("spooled %d items to %s: %s", len(batch) + len(quarantined), path, why.strip())
+
+    def _sync_stats(self) -> None:
+        with self.lock:
+            counts = dict(self.counts)
+        for key, value in counts.items():
+            self.stats.set_value(f"trawler/{key}", value)

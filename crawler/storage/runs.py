@@ -1,0 +1,80 @@
+"""The ``crawl_runs`` record: one document per site crawl, opened at start and completed at the end."""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.database import Database
+from pymongo.errors import PyMongoError
+
+from crawler import __version__
+from crawler.storage.connection import DatabaseConfig
+from crawler.storage.schema import RUNS
+
+# Scrapy stats worth keeping in the run record, under readable names.
+_STAT_NAMES = {
+    "pages": "response_received_count",
+    "requests": "downloader/request_count",
+    "listings_extracted": "trawler/listings_extracted",
+    "listings_new": "trawler/listings_new",
+    "listings_updated": "trawler/listings_updated",
+    "listings_unchanged": "trawler/listings_unchanged",
+    "listings_quarantined": "trawler/listings_quarantined",
+    "items_spooled": "trawler/spooled",
+    "hook_errors": "trawler/hook_errors",
+    "pages_unextracted": "trawler/pages_unextracted",
+    "spider_exceptions": "spider_exceptions/count",
+    "download_errors": "downloader/exception_count",
+    "storage_errors": "trawler/storage_errors",
+    "robots_forbidden": "robotstxt/forbidden",
+}
+
+
+def start(db: Database, run_id: str, site: str, profile: Any, config: DatabaseConfig) -> None:
+    db[RUNS].insert_one(
+        {
+            "_id": run_id,
+            "site": site,
+            "platform_type": getattr(profile, "platform_type", None),
+            "status": "running",
+            "trigger": os.environ.get("TRAWLER_RUN_TRIGGER", "manual"),
+            "started_at": datetime.now(UTC),
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "trawler_version": __version__,
+        }
+    )
+
+
+def counts_from_stats(stats: dict[str, Any]) -> dict[str, int]:
+    counts = {name: int(stats.get(key, 0) or 0) for name, key in _STAT_NAMES.items()}
+    counts["errors"] = sum(
+        counts[k] for k in ("hook_errors", "spider_exceptions", "download_errors", "storage_errors", "pages_unextracted")
+    )
+    return counts
+
+
+def hook_errors_by_plugin(stats: dict[str, Any]) -> dict[str, int]:
+    prefix = "trawler/hook_errors/"
+    return {key[len(prefix) :]: int(value) for key, value in stats.items() if key.startswith(prefix)}
+
+
+def finish(db: Database, run_id: str, stats: dict[str, Any], reason: str, spooled_left: int) -> dict[str, Any]:
+    counts = counts_from_stats(stats)
+    status = "finished" if reason == "finished" else ("cancelled" if reason == "shutdown" else "failed")
+    update = {
+        "status": status,
+        "finish_reason": reason,
+        "finished_at": datetime.now(UTC),
+        "counts": counts,
+        "hook_errors": hook_errors_by_plugin(stats),
+        "spooled_left": spooled_left,
+    }
+    try:
+        db[RUNS].update_one({"_id": run_id}, {"$set": update})
+        return db[RUNS].find_one({"_id": run_id}) or {"_id": run_id, **update}
+    except PyMongoError:
+        return {"_id": run_id, **update}

@@ -1,0 +1,169 @@
+"""Writes batches of validated listings: new ones inserted, changed ones versioned, unchanged ones touched.
+
+Idempotent by construction: a listing whose content hash is already stored
+only gets its ``last_seen`` moved, and a version document's ``_id`` is
+``<listing id>@v<n>``, so replaying a batch (after a database outage) never
+creates a second version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pymongo import ReplaceOne
+from pymongo.collection import Collection
+from pymongo.database import Database
+from pymongo.errors import BulkWriteError
+
+from crawler.models import Listing
+from crawler.storage.schema import LISTINGS, QUARANTINE, VERSIONS
+
+DUPLICATE_KEY = 11000
+
+
+@dataclass
+class Pending:
+    """A validated listing waiting to be written, with when and by which run it was seen."""
+
+    listing: Listing
+    seen_at: datetime
+    run_id: str
+
+
+@dataclass
+class BatchResult:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    stored: list[tuple[dict[str, Any], str]] = field(default_factory=list)  # (document, change)
+
+
+def _flatten(content: dict[str, Any]) -> dict[str, Any]:
+    """One level of nesting flattened (``price.amount``), so diffs name the sub-field that changed."""
+    flat: dict[str, Any] = {}
+    for key, value in content.items():
+        if isinstance(value, dict) and value:
+            for sub, sub_value in value.items():
+                flat[f"{key}.{sub}"] = sub_value
+        else:
+            flat[key] = value
+    return flat
+
+
+def field_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{field: {"old": ..., "new": ...}}`` for every field whose value differs."""
+    before, after = _flatten(old), _flatten(new)
+    return {
+        name: {"old": before.get(name), "new": after.get(name)}
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    }
+
+
+class ListingWriter:
+    def __init__(self, db: Database) -> None:
+        self.listings = db[LISTINGS]
+        self.versions = db[VERSIONS]
+        self.quarantine = db[QUARANTINE]
+
+    def write(self, batch: Iterable[Pending]) -> BatchResult:
+        latest: dict[str, Pending] = {}
+        for pending in batch:
+            latest[pending.listing.id] = pending  # the same listing twice in one batch: the last one wins
+        result = BatchResult()
+        if not latest:
+            return result
+        hashes = {pid: p.listing.content_hash() for pid, p in latest.items()}
+        known = {
+            doc["_id"]: doc
+            for doc in self.listings.find({"_id": {"$in": list(latest)}}, {"crawl": 1})
+        }
+        changed_ids = [pid for pid, doc in known.items() if doc.get("crawl", {}).get("content_hash") != hashes[pid]]
+        previous = {doc["_id"]: doc for doc in self.listings.find({"_id": {"$in": changed_ids}})} if changed_ids else {}
+
+        listing_ops: list[ReplaceOne] = []
+        version_docs: list[dict[str, Any]] = []
+        unchanged_by_seen: dict[tuple[datetime, str], list[str]] = {}
+        for pid, pending in latest.items():
+            listing, stored = pending.listing, known.get(pid)
+            if stored is None:
+                doc = self._document(listing, hashes[pid], pending, first_seen=pending.seen_at, version=1)
+                listing_ops.append(ReplaceOne({"_id": pid}, doc, upsert=True))
+                result.new += 1
+                result.stored.append((doc, "new"))
+            elif pid in previous:
+                old = previous[pid]
+                old_meta = old.get("crawl", {})
+                old_version = int(old_meta.get("version", 1))
+                old_content = {k: v for k, v in old.items() if k not in ("_id", "crawl")}
+                new_content = listing.to_document()
+                new_content.pop("_id"), new_content.pop("crawl")
+                version_docs.append(
+                    {
+                        "_id": f"{pid}@v{old_version}",
+                        "listing_id": pid,
+                        "version": old_version,
+                        "content": old_content,
+                        "content_hash": old_meta.get("content_hash"),
+                        "first_seen": old_meta.get("first_seen"),
+                        "last_seen": old_meta.get("last_seen"),
+                        "replaced_at": pending.seen_at,
+                        "run_id": pending.run_id,
+                        "diff": field_diff(old_content, new_content),
+                    }
+                )
+                doc = self._document(
+                    listing,
+                    hashes[pid],
+                    pending,
+                    first_seen=old_meta.get("first_seen") or pending.seen_at,
+                    version=old_version + 1,
+                )
+                listing_ops.append(ReplaceOne({"_id": pid}, doc, upsert=True))
+                result.updated += 1
+                result.stored.append((doc, "updated"))
+            else:
+                unchanged_by_seen.setdefault((pending.seen_at, pending.run_id), []).append(pid)
+                result.unchanged += 1
+                result.stored.append((stored, "unchanged"))
+
+        if version_docs:
+            insert_ignoring_duplicates(self.versions, version_docs)
+        if listing_ops:
+            self.listings.bulk_write(listing_ops, ordered=False)
+        for (seen_at, run_id), ids in unchanged_by_seen.items():
+            # One command for the whole group; the guard keeps a replayed old batch from moving last_seen back.
+            self.listings.update_many(
+                {"_id": {"$in": ids}, "crawl.last_seen": {"$lt": seen_at}},
+                {"$set": {"crawl.last_seen": seen_at, "crawl.run_id": run_id}},
+            )
+        return result
+
+    @staticmethod
+    def _document(listing: Listing, content_hash: str, pending: Pending, first_seen: datetime, version: int) -> dict:
+        doc = listing.to_document()
+        doc["crawl"] = {
+            "first_seen": first_seen,
+            "last_seen": pending.seen_at,
+            "content_hash": content_hash,
+            "version": version,
+            "run_id": pending.run_id,
+            "snapshot_id": listing.crawl.snapshot_id,
+        }
+        return doc
+
+    def quarantine_many(self, docs: list[dict[str, Any]]) -> None:
+        if docs:
+            insert_ignoring_duplicates(self.quarantine, docs)
+
+
+def insert_ignoring_duplicates(collection: Collection, docs: list[dict[str, Any]]) -> None:
+    """Insert documents whose ``_id`` may already be stored (a replayed batch): those are skipped."""
+    try:
+        collection.insert_many(docs, ordered=False)
+    except BulkWriteError as exc:
+        if any(e.get("code") != DUPLICATE_KEY for e in exc.details.get("writeErrors", [])):
+            raise

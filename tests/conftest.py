@@ -1,0 +1,145 @@
+"""Shared fixtures: a real SecantusDB server over TCP, the demo server, and a crawl runner.
+
+Every test that stores data gets its own database name on the one session
+server, so tests never see each other's listings.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pymongo
+import pytest
+
+from crawler.demo.base import BuildOptions
+from crawler.demo.process import DemoServer
+from crawler.demo.server import ground_truth
+from crawler.storage import embedded
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class MongoServer:
+    uri: str
+    proc: subprocess.Popen[bytes]
+    storage: Path
+    port: int
+
+    def client(self) -> pymongo.MongoClient:
+        return pymongo.MongoClient(self.uri, tz_aware=True, serverSelectionTimeoutMS=5000)
+
+
+def start_mongo(storage: Path, port: int | None = None) -> MongoServer:
+    port = port or embedded.free_port()
+    log = storage.parent / f"{storage.name}.log"
+    proc = embedded.start_process(storage, port, log)
+    uri = f"mongodb://127.0.0.1:{port}"
+    embedded.wait_until_up(uri, proc, log)
+    return MongoServer(uri, proc, storage, port)
+
+
+def stop_mongo(server: MongoServer) -> None:
+    if server.proc.poll() is None:
+        server.proc.terminate()
+        try:
+            server.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            server.proc.kill()
+            server.proc.wait()
+
+
+@pytest.fixture(scope="session")
+def mongo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MongoServer]:
+    server = start_mongo(tmp_path_factory.mktemp("mongo") / "data")
+    yield server
+    stop_mongo(server)
+
+
+@pytest.fixture
+def db_name() -> str:
+    return f"t_{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def db(mongo: MongoServer, db_name: str) -> Iterator[pymongo.database.Database]:
+    client = mongo.client()
+    yield client[db_name]
+    client.drop_database(db_name)
+    client.close()
+
+
+DEMO_NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass
+class RunningDemo:
+    server: DemoServer
+    options: BuildOptions
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.server.env
+
+    def truth(self) -> dict[str, list[dict]]:
+        return ground_truth(self.options, self.server.urls)
+
+
+def start_demo(revision: int = 0, port_base: int | None = None, scale: int = 1) -> RunningDemo:
+    options = BuildOptions(seed=7, scale=scale, revision=revision, now=DEMO_NOW)
+    base = port_base or _free_port_base()
+    return RunningDemo(DemoServer(options, base).start(), options)
+
+
+def _free_port_base() -> int:
+    import socket
+
+    for base in range(20000 + (os.getpid() % 500) * 10, 40000, 10):
+        with socket.socket() as a, socket.socket() as b, socket.socket() as c, socket.socket() as d:
+            try:
+                for offset, sock in enumerate((a, b, c, d)):
+                    sock.bind(("127.0.0.1", base + offset))
+            except OSError:
+                continue
+            return base
+    raise RuntimeError("no free ports for the demo server")
+
+
+@pytest.fixture(scope="session")
+def demo() -> Iterator[RunningDemo]:
+    running = start_demo()
+    yield running
+    running.server.stop()
+
+
+@dataclass
+class CrawlResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(args: list[str], env: dict[str, str], cwd: Path = REPO, timeout: int = 300) -> CrawlResult:
+    full_env = {**os.environ, "COLUMNS": "200", **env}
+    proc = subprocess.run(
+        [sys.executable, "-m", "crawler", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
+    )
+    return CrawlResult(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def crawl_env(mongo: MongoServer, db_name: str, tmp_path: Path) -> dict[str, str]:
+    """Environment for a crawl subprocess: the session server, a fresh database, a private var dir."""
+    return {
+        "MONGO_URI": mongo.uri,
+        "MONGO_DATABASE": db_name,
+        "TRAWLER_VAR_DIR": str(tmp_path / "var"),
+        "TRAWLER_LOG_LEVEL": "INFO",
+    }

@@ -1,0 +1,57 @@
+"""A third-party plugin: the "guestbook" platform type, with deliberate failures for the tests.
+
+- a page whose body has class "malformed" makes the extractor raise;
+- a listing whose title contains "BOOM" makes the enricher raise;
+- an entry with neither title nor text fails validation.
+"""
+
+from pathlib import Path
+
+import scrapy
+
+from crawler.platform import PlatformTypeSpec
+from crawler.plugins import hookimpl
+from crawler.spiders import ProfileSpider
+
+
+class GuestbookSpider(ProfileSpider):
+    def parse(self, response):
+        yield from self.extract(response, "page")
+        for href in response.css("a.page::attr(href)").getall():
+            yield response.follow(href, callback=self.parse)
+
+
+@hookimpl
+def trawler_register_platform_types():
+    return [PlatformTypeSpec("guestbook", GuestbookSpider, "one-page guestbooks (test plugin)", ("page",))]
+
+
+@hookimpl
+def trawler_register_site_profiles():
+    return [str(Path(__file__).parent / "profiles")]
+
+
+@hookimpl
+def trawler_extract_listings(response, profile, page_type):
+    if profile.platform_type != "guestbook":
+        return None
+    if response.css("body.malformed"):
+        raise ValueError("this page is malformed")
+    found = []
+    for entry in response.css("div.entry"):
+        found.append(
+            {
+                "kind": "post",
+                "native_id": entry.attrib["data-id"],
+                "title": entry.css("h2::text").get(),
+                "body": entry.css("p::text").get(),
+            }
+        )
+    return found
+
+
+@hookimpl
+def trawler_enrich_listing(listing, profile):
+    listing.setdefault("extra", {})["enriched_by"] = "guestbook"
+    if "BOOM" in (listing.get("title") or ""):
+        raise RuntimeError("enricher exploded")
