@@ -77,7 +77,9 @@ def outcome_table(outcomes: list[CrawlOutcome], title: str) -> Table:
         stats = o.stats
         status = o.reason if (o.error or o.ended) else "running"
         style = "green" if o.ok else ("yellow" if status == "running" else "red")
-        cells = [str(error_count(stats)) if key is None else str(int(stats.get(key, 0) or 0)) for _, key in PROGRESS_COLUMNS]
+        cells = [
+            str(error_count(stats)) if key is None else str(int(stats.get(key, 0) or 0)) for _, key in PROGRESS_COLUMNS
+        ]
         elapsed = (o.ended or time.monotonic()) - o.started
         table.add_row(o.site, f"[{style}]{status}[/]", *cells, f"{elapsed:.1f}s")
     return table

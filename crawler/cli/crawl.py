@@ -79,8 +79,10 @@ def crawl(
     for name in names:
         if name not in found.profiles:
             error = found.error_for(name)
-            fail(f"site profile {name!r} is invalid: {error}" if error else f"no site profile named {name!r}",
-                 "check the file with: trawler sites check")
+            fail(
+                f"site profile {name!r} is invalid: {error}" if error else f"no site profile named {name!r}",
+                "check the file with: trawler sites check",
+            )
     console.print(prepare_database(settings))
     outcomes = run_and_report(names, _parse_sets(sets), progress)
     if not all(o.ok for o in outcomes):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -94,10 +95,8 @@ def demo(
         _show_findings(sites)
         if keep_serving:
             console.print("demo platforms still serving; Ctrl-C to stop")
-            try:
+            with contextlib.suppress(KeyboardInterrupt):
                 server.proc.wait()
-            except KeyboardInterrupt:
-                pass
     finally:
         server.stop()
     if not all(o.ok for o in outcomes):

@@ -14,7 +14,7 @@ from crawler.spiderloader import load_catalog
 app = typer.Typer(help="List and check site profiles (each one is a Scrapy spider).")
 
 
-def catalog():  # noqa: ANN201 - typed in crawler.profiles
+def catalog():
     settings = project_settings()
     return load_catalog(shared_plugin_manager(settings), settings)
 

@@ -39,7 +39,7 @@ class DemoServer:
         args += ["--scale", str(o.scale), "--revision", str(o.revision), "--now", o.now.isoformat()]
         if self.only:
             args += ["--only", self.only]
-        self.log = tempfile.TemporaryFile(mode="w+")
+        self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - lives as long as the server
         self.proc = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=self.log, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}
         )

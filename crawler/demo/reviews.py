@@ -140,8 +140,10 @@ _SENTENCES = {
     },
 }  # fmt: skip
 _TITLES = {
-    "en": (["Great experience", "Highly recommended", "Exactly what I needed", "Very professional", "Five stars"],
-           ["Disappointing", "Would not go again", "Avoid", "Not as advertised", "Poor service"]),
+    "en": (
+        ["Great experience", "Highly recommended", "Exactly what I needed", "Very professional", "Five stars"],
+        ["Disappointing", "Would not go again", "Avoid", "Not as advertised", "Poor service"],
+    ),
     "de": (["Sehr zufrieden", "Top!", "Gerne wieder"], ["Enttäuschend", "Nie wieder", "Nicht empfehlenswert"]),
     "fr": (["Très satisfait", "Parfait", "Je recommande"], ["Décevant", "À éviter", "Pas terrible"]),
     "ro": (["Foarte mulțumit", "Recomand", "Excelent"], ["Dezamăgitor", "Nu recomand", "Evitați"]),

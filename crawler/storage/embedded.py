@@ -122,7 +122,9 @@ def start_process(storage_path: Path, port: int, log_path: Path) -> subprocess.P
     storage_path.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "ab")  # noqa: SIM115 - handed to the daemon, which outlives this function
     args = [*daemon_command(), "--host", "127.0.0.1", "--port", str(port), "--storage-path", str(storage_path)]
-    return subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+    )
 
 
 def wait_until_up(uri: str, proc: subprocess.Popen[bytes], log_path: Path, timeout: float = START_TIMEOUT) -> None:

@@ -52,7 +52,8 @@ def start(db: Database, run_id: str, site: str, profile: Any, config: DatabaseCo
 def counts_from_stats(stats: dict[str, Any]) -> dict[str, int]:
     counts = {name: int(stats.get(key, 0) or 0) for name, key in _STAT_NAMES.items()}
     counts["errors"] = sum(
-        counts[k] for k in ("hook_errors", "spider_exceptions", "download_errors", "storage_errors", "pages_unextracted")
+        counts[k]
+        for k in ("hook_errors", "spider_exceptions", "download_errors", "storage_errors", "pages_unextracted")
     )
     return counts
 

@@ -77,10 +77,7 @@ class ListingWriter:
         if not latest:
             return result
         hashes = {pid: p.listing.content_hash() for pid, p in latest.items()}
-        known = {
-            doc["_id"]: doc
-            for doc in self.listings.find({"_id": {"$in": list(latest)}}, {"crawl": 1})
-        }
+        known = {doc["_id"]: doc for doc in self.listings.find({"_id": {"$in": list(latest)}}, {"crawl": 1})}
         changed_ids = [pid for pid, doc in known.items() if doc.get("crawl", {}).get("content_hash") != hashes[pid]]
         previous = {doc["_id"]: doc for doc in self.listings.find({"_id": {"$in": changed_ids}})} if changed_ids else {}
 

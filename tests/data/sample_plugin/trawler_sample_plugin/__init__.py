@@ -7,7 +7,6 @@
 
 from pathlib import Path
 
-import scrapy
 
 from crawler.platform import PlatformTypeSpec
 from crawler.plugins import hookimpl
