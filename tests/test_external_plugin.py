@@ -76,8 +76,8 @@ def test_plugins_command_lists_the_external_plugin_with_its_version_types_and_ho
     assert guestbook["builtin"] is False
     assert guestbook["platform_types"] == ["guestbook"]
     assert guestbook["hooks"] == [
-        "trawler_enrich_listing", "trawler_extract_listings", "trawler_register_platform_types",
-        "trawler_register_site_profiles",
+        "trawler_crawl_finished", "trawler_enrich_listing", "trawler_extract_listings", "trawler_listing_stored",
+        "trawler_register_platform_types", "trawler_register_settings", "trawler_register_site_profiles",
     ]  # fmt: skip
     assert {"forum", "marketplace", "review", "demo_sites"} <= {n for n, i in infos.items() if i["builtin"]}
 
@@ -102,15 +102,17 @@ def test_scrapy_list_shows_profiles_of_builtin_and_external_plugins(plugin_path:
 
 
 def test_failing_hooks_are_isolated_counted_and_invalid_items_quarantined(
-    plugin_path: Path, guestbook_url: str, crawl_env: dict[str, str], db
+    plugin_path: Path, guestbook_url: str, crawl_env: dict[str, str], db, tmp_path: Path
 ) -> None:
-    env = _env(plugin_path, SAMPLE_GUESTBOOK_URL=guestbook_url, **crawl_env)
+    events = tmp_path / "events.jsonl"
+    env = _env(plugin_path, SAMPLE_GUESTBOOK_URL=guestbook_url, SAMPLE_EVENTS_FILE=str(events), **crawl_env)
     result = run_cli(["crawl", "sample-guestbook", "--no-progress"], env)
     assert result.returncode == 0, result.stderr[-3000:]
     stored = {doc["_id"]: doc for doc in db.listings.find()}
     assert sorted(stored) == ["sample-guestbook:post:1", "sample-guestbook:post:2", "sample-guestbook:post:3"]
     # The enricher raised after tagging the listing: the listing is stored anyway.
-    assert stored["sample-guestbook:post:2"]["extra"] == {"enriched_by": "guestbook"}
+    greeting = "hello from the guestbook plugin"  # from the plugin's trawler_register_settings
+    assert stored["sample-guestbook:post:2"]["extra"] == {"greeting": greeting, "enriched_by": "guestbook"}
     quarantined = list(db.quarantine.find())
     assert len(quarantined) == 1
     assert quarantined[0]["raw"]["native_id"] == "4"
@@ -125,3 +127,9 @@ def test_failing_hooks_are_isolated_counted_and_invalid_items_quarantined(
     assert run["counts"]["listings_quarantined"] == 1
     assert run["counts"]["pages"] == 4  # robots.txt (404) + three pages
     assert "plugin 'guestbook' failed in trawler_extract_listings" in result.stderr
+    # trawler_listing_stored ran once per stored listing, trawler_crawl_finished once at the end.
+    lines = [json.loads(line) for line in events.read_text().splitlines()]
+    assert sorted((e["id"], e["change"]) for e in lines if e["event"] == "stored") == [
+        ("sample-guestbook:post:1", "new"), ("sample-guestbook:post:2", "new"), ("sample-guestbook:post:3", "new"),
+    ]  # fmt: skip
+    assert lines[-1] == {"event": "finished", "site": "sample-guestbook", "status": "finished"}

@@ -312,22 +312,24 @@ class _Builder:
         contacts = list(original.contacts)
         amount, location = original.amount, original.location
         person = seller.person
-        if person and person.phone and any(format_phone(person.phone, s) in paragraphs[0] for s in PHONE_STYLES):
-            old = next(
-                format_phone(person.phone, s) for s in PHONE_STYLES if format_phone(person.phone, s) in paragraphs[0]
-            )
-            new_style = next(s for s in RECRUITER_PHONE_STYLES if format_phone(person.phone, s) != old)
-            paragraphs[0] = paragraphs[0].replace(old, format_phone(person.phone, new_style))
+        phone = person.phone if person else None
+        shown = (
+            [format_phone(phone, s) for s in PHONE_STYLES if format_phone(phone, s) in paragraphs[0]] if phone else []
+        )
+        if phone and shown:  # the same text with the number written another way
+            fresh = [format_phone(phone, s) for s in RECRUITER_PHONE_STYLES if format_phone(phone, s) != shown[0]]
+            paragraphs[0] = paragraphs[0].replace(shown[0], rng.choice(fresh))
+        elif city := next((c for c in DESTINATIONS if c in paragraphs[0]), None):
+            paragraphs[0] = paragraphs[0].replace(city, rng.choice([c for c in DESTINATIONS if c != city]))
+        elif amount:
+            amount += 50
+        if phone:  # and the contact line too
+            used = {line for _kind, line in contacts} | set(shown)
+            fresh = [format_phone(phone, s) for s in RECRUITER_PHONE_STYLES if format_phone(phone, s) not in used]
+            contacts = [(k, rng.choice(fresh) if k == "phone" else line) for k, line in contacts]
+            location = person.city if person else location
         else:
-            city = next((c for c in DESTINATIONS if c in paragraphs[0]), None)
-            if city:
-                paragraphs[0] = paragraphs[0].replace(city, rng.choice([c for c in DESTINATIONS if c != city]))
-            elif amount:
-                amount = amount + 50
-        if person is None:
             contacts = [("phone", format_phone(seller.phone, "national"))] if seller.phone else []
-        else:
-            location = person.city
         _currency, variant, unit = original.price_style
         return replace(
             ad, title=original.title, paragraphs=paragraphs, contacts=contacts, seller=seller, location=location,

@@ -5,8 +5,9 @@
 - an entry with neither title nor text fails validation.
 """
 
+import json
+import os
 from pathlib import Path
-
 
 from crawler.platform import PlatformTypeSpec
 from crawler.plugins import hookimpl
@@ -15,7 +16,10 @@ from crawler.spiders import ProfileSpider
 
 class GuestbookSpider(ProfileSpider):
     def parse(self, response):
-        yield from self.extract(response, "page")
+        for listing in self.extract(response, "page"):
+            # Shows that the plugin's trawler_register_settings default reached the crawl settings.
+            listing["extra"] = {"greeting": self.settings.get("GUESTBOOK_GREETING")}
+            yield listing
         for href in response.css("a.page::attr(href)").getall():
             yield response.follow(href, callback=self.parse)
 
@@ -54,3 +58,24 @@ def trawler_enrich_listing(listing, profile):
     listing.setdefault("extra", {})["enriched_by"] = "guestbook"
     if "BOOM" in (listing.get("title") or ""):
         raise RuntimeError("enricher exploded")
+
+
+@hookimpl
+def trawler_register_settings():
+    return {"GUESTBOOK_GREETING": "hello from the guestbook plugin"}
+
+
+@hookimpl
+def trawler_listing_stored(listing, change):
+    events = os.environ.get("SAMPLE_EVENTS_FILE")
+    if events:
+        with open(events, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"event": "stored", "id": listing["_id"], "change": change}) + "\n")
+
+
+@hookimpl
+def trawler_crawl_finished(run):
+    events = os.environ.get("SAMPLE_EVENTS_FILE")
+    if events:
+        with open(events, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"event": "finished", "site": run["site"], "status": run["status"]}) + "\n")

@@ -1,0 +1,347 @@
+"""Extraction of businesses and reviews from review-site business pages, one engine preset per markup family.
+
+An engine preset is a :class:`BusinessPage` subclass: a table of named CSS
+selectors plus one method per field, in the spirit of web-poet page objects.
+:class:`BusinessPage` assembles the listings (business on the first review
+page, then every review on the page) and knows nothing about markup, so a new
+engine only maps fields to its own markup and registers in :data:`ENGINES`.
+A site profile can override any named selector through its ``selectors``
+table (``business_name: "h1.title"``) without writing code.
+
+Everything here runs once per crawled page: plain CSS selectors, regexes
+compiled at import, dateparser only for reviews without a machine-readable
+date.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+from parsel import Selector, SelectorList
+from scrapy.http import Response, TextResponse
+
+from crawler.extract import block_text, clean, normalise_rating, parse_datetime, text_of
+from crawler.profiles import SiteProfile
+
+DEFAULT_ENGINE = "yelpish"
+# Languages dateparser is given as a hint for textual dates (from the review's lang attribute).
+DATE_LANGUAGES = frozenset({"en", "de", "fr", "ro", "es", "it", "nl", "pl", "pt", "uk", "ru", "cs", "hu", "bg"})
+_OUT_OF = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:out of|/|von|sur|din)\s*(\d+(?:[.,]\d+)?)", re.IGNORECASE)
+_INTEGER = re.compile(r"\d+")
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", "."))
+
+
+def parse_out_of(text: str | None) -> tuple[float, float] | None:
+    """``"4.2 out of 5"``, ``"8/10"`` -> ``(4.2, 5.0)``, ``(8.0, 10.0)``."""
+    if not text:
+        return None
+    found = _OUT_OF.search(text)
+    if not found:
+        return None
+    return _number(found.group(1)), _number(found.group(2))
+
+
+def fetch_time(response: Response) -> datetime:
+    """When the page was fetched (its ``Date`` header), the base for relative dates like "3 days ago"."""
+    header = response.headers.get(b"Date")
+    if header:
+        try:
+            return parsedate_to_datetime(header.decode("latin-1")).astimezone(UTC)
+        except (TypeError, ValueError):
+            pass
+    return datetime.now(UTC)
+
+
+class BusinessPage:
+    """One business page of a review site, read as listings; engine presets fill in the field methods."""
+
+    engine: ClassVar[str] = ""
+    css: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, response: TextResponse, profile: SiteProfile) -> None:
+        self.response = response
+        self.profile = profile
+        self.sel = response.selector
+        self.selectors = {**self.css, **profile.selectors}
+        self._now: datetime | None = None
+
+    # -- assembly ----------------------------------------------------------
+
+    def listings(self) -> list[dict[str, Any]]:
+        """The business (on its first review page only) and the reviews shown on this page."""
+        native_id = self.business_id()
+        if not native_id:
+            return []
+        parent_id = f"{self.profile.name}:business:{native_id}"
+        category = self.category()
+        out: list[dict[str, Any]] = []
+        if self.is_first_page():
+            business = self.business(native_id, category)
+            if business:
+                out.append(business)
+        for node in self.sel.css(self.selectors["review"]):
+            review = self.review(node, parent_id, category)
+            if review:
+                out.append(review)
+        return out
+
+    def business(self, native_id: str, category: str | None) -> dict[str, Any] | None:
+        title, body = self.business_name(), self.business_description()
+        if not (title or body):
+            return None
+        item: dict[str, Any] = {
+            "kind": "business",
+            "native_id": native_id,
+            "title": title,
+            "body": body,
+            "category": category,
+            "location": {"raw": self.address()},
+            "rating": self.aggregate_rating(),
+            "contacts": {"raw": self.contacts()},
+            "extra": {"review_count": self.review_count()},
+        }
+        parts = self.address_parts()
+        if parts:
+            item["extra"]["address"] = parts
+        return item
+
+    def review(self, node: Selector, parent_id: str, category: str | None) -> dict[str, Any] | None:
+        title, body = self.review_title(node), self.review_body(node)
+        if not (title or body):
+            return None
+        language = self.review_language(node)
+        posted_at_raw, posted_at = self.review_date(node, language)
+        item: dict[str, Any] = {
+            "kind": "review",
+            "native_id": self.review_id(node),
+            "title": title,
+            "body": body,
+            "author": self.review_author(node),
+            "rating": self.review_rating(node),
+            "posted_at": posted_at,
+            "posted_at_raw": posted_at_raw,
+            "language": language,
+            "parent_id": parent_id,
+            "category": category,
+            "extra": {},
+        }
+        response = self.owner_response(node)
+        if response:
+            item["extra"]["owner_response"] = response
+        return item
+
+    # -- helpers -----------------------------------------------------------
+
+    def now(self) -> datetime:
+        if self._now is None:
+            self._now = fetch_time(self.response)
+        return self._now
+
+    def parse_date(self, machine: str | None, shown: str | None, language: str | None) -> datetime | None:
+        """The machine-readable date when there is one (fast path); the shown text through dateparser otherwise."""
+        if machine:
+            found = parse_datetime(machine, timezone=self.profile.timezone)
+            if found:
+                return found
+        if not shown:
+            return None
+        hint = (language,) if language in DATE_LANGUAGES else None
+        return parse_datetime(shown, now=self.now(), timezone=self.profile.timezone, languages=hint)
+
+    # -- fields an engine implements -----------------------------------------
+
+    def business_id(self) -> str | None:
+        raise NotImplementedError
+
+    def is_first_page(self) -> bool:
+        raise NotImplementedError
+
+    def business_name(self) -> str | None:
+        raise NotImplementedError
+
+    def business_description(self) -> str | None:
+        raise NotImplementedError
+
+    def category(self) -> str | None:
+        raise NotImplementedError
+
+    def address(self) -> str | None:
+        raise NotImplementedError
+
+    def address_parts(self) -> dict[str, str]:
+        return {}
+
+    def aggregate_rating(self) -> dict[str, float | None]:
+        raise NotImplementedError
+
+    def review_count(self) -> int:
+        raise NotImplementedError
+
+    def contacts(self) -> list[str]:
+        raise NotImplementedError
+
+    def review_id(self, node: Selector) -> str | None:
+        raise NotImplementedError
+
+    def review_title(self, node: Selector) -> str | None:
+        raise NotImplementedError
+
+    def review_body(self, node: Selector) -> str | None:
+        raise NotImplementedError
+
+    def review_author(self, node: Selector) -> dict[str, str | None]:
+        raise NotImplementedError
+
+    def review_rating(self, node: Selector) -> dict[str, float | None]:
+        raise NotImplementedError
+
+    def review_language(self, node: Selector) -> str | None:
+        return None
+
+    def review_date(self, node: Selector, language: str | None) -> tuple[str | None, datetime | None]:
+        raise NotImplementedError
+
+    def owner_response(self, node: Selector) -> dict[str, str | None] | None:
+        return None
+
+
+class YelpishBusinessPage(BusinessPage):
+    """Yelp/Trustpilot-style markup: ``/biz/<slug>?page=N``, ``h1.biz-name``, ``article.review``.
+
+    Ratings: the aggregate in an ``aria-label`` ("4.2 out of 5", "8.4 out of
+    10"); a review's stars in ``data-rating`` (5-point) or as text "8/10".
+    """
+
+    engine = "yelpish"
+    css: ClassVar[dict[str, str]] = {
+        "business_name": "h1.biz-name",
+        "business_description": "div.biz-description",
+        "category": "a.biz-category",
+        "address": "div.biz-contact address",
+        "aggregate": ".biz-rating [aria-label]::attr(aria-label)",
+        "review_count": ".biz-rating .review-count",
+        "contacts": "div.biz-contact .contact-item a",
+        "current_page": "nav.review-pagination [aria-current=page]::text",
+        "review": "article.review",
+        "review_title": ".review-title",
+        "review_body": "div.review-text",
+        "review_author": "a.author-name",
+        "review_stars": "[data-rating]::attr(data-rating)",
+        "review_score": ".review-score::text",
+        "review_date": ".review-date",
+        "owner_response": "div.owner-response",
+        "owner_response_text": ".owner-response-text",
+    }
+
+    def _nodes(self, key: str) -> SelectorList:
+        return self.sel.css(self.selectors[key])
+
+    def business_id(self) -> str | None:
+        parts = urlsplit(self.response.url).path.rstrip("/").split("/")
+        return parts[-1] if len(parts) >= 3 and parts[-2] == "biz" and parts[-1] else None
+
+    def is_first_page(self) -> bool:
+        current = self.sel.css(self.selectors["current_page"]).get()
+        if current and current.strip().isdigit():
+            return int(current) == 1
+        page = parse_qs(urlsplit(self.response.url).query).get("page", ["1"])[0]
+        return page in ("", "1")
+
+    def business_name(self) -> str | None:
+        return text_of(self._nodes("business_name"))
+
+    def business_description(self) -> str | None:
+        return block_text(self._nodes("business_description"))
+
+    def category(self) -> str | None:
+        return text_of(self._nodes("category"))
+
+    def address(self) -> str | None:
+        # Parts are separate elements with the punctuation between them: join the text as is.
+        return text_of(self._nodes("address")[:1], separator="")
+
+    def address_parts(self) -> dict[str, str]:
+        node = self._nodes("address")[:1]
+        parts = {
+            "street": node.css(".street-address::text").get(),
+            "postal_code": node.css(".postal-code::text").get(),
+            "city": node.css(".locality::text").get(),
+            "country": node.css(".country-name::text").get(),
+        }
+        return {k: v.strip() for k, v in parts.items() if v and v.strip()}
+
+    def aggregate_rating(self) -> dict[str, float | None]:
+        found = parse_out_of(self.sel.css(self.selectors["aggregate"]).get())
+        return normalise_rating(*found) if found else {}
+
+    def review_count(self) -> int:
+        found = _INTEGER.search(text_of(self._nodes("review_count")) or "")
+        return int(found.group()) if found else 0
+
+    def contacts(self) -> list[str]:
+        return [t for t in (text_of(a) for a in self._nodes("contacts")) if t]
+
+    def review_id(self, node: Selector) -> str | None:
+        found = node.attrib.get("data-review-id") or node.attrib.get("id", "").removeprefix("review-")
+        return found or None
+
+    def review_title(self, node: Selector) -> str | None:
+        return text_of(node.css(self.selectors["review_title"]))
+
+    def review_body(self, node: Selector) -> str | None:
+        return block_text(node.css(self.selectors["review_body"]))
+
+    def review_language(self, node: Selector) -> str | None:
+        return clean(node.css(self.selectors["review_body"]).attrib.get("lang"))
+
+    def review_author(self, node: Selector) -> dict[str, str | None]:
+        link = node.css(self.selectors["review_author"])
+        href = link.attrib.get("href")
+        if not href:
+            return {"name": text_of(link)}
+        return {
+            "name": text_of(link),
+            "id": urlsplit(href).path.rstrip("/").rsplit("/", 1)[-1] or None,
+            "url": self.response.urljoin(href),
+        }
+
+    def review_rating(self, node: Selector) -> dict[str, float | None]:
+        stars = node.css(self.selectors["review_stars"]).get()
+        if stars:
+            return normalise_rating(_number(stars), 5.0)
+        found = parse_out_of(node.css(self.selectors["review_score"]).get())
+        return normalise_rating(*found) if found else {}
+
+    def review_date(self, node: Selector, language: str | None) -> tuple[str | None, datetime | None]:
+        date = node.css(self.selectors["review_date"])
+        shown = text_of(date)
+        return shown, self.parse_date(date.attrib.get("datetime"), shown, language)
+
+    def owner_response(self, node: Selector) -> dict[str, str | None] | None:
+        block = node.css(self.selectors["owner_response"])
+        if not block:
+            return None
+        return {
+            "text": block_text(block.css(self.selectors["owner_response_text"])),
+            "posted_at_raw": text_of(block.css("time")),
+        }
+
+
+ENGINES: dict[str, type[BusinessPage]] = {YelpishBusinessPage.engine: YelpishBusinessPage}
+
+
+def extract_business_page(response: Response, profile: SiteProfile) -> list[dict[str, Any]] | None:
+    """Listings of one business page, or ``None`` when the profile's engine is not one of :data:`ENGINES`."""
+    engine = ENGINES.get(profile.engine or DEFAULT_ENGINE)
+    if engine is None:
+        return None
+    if not isinstance(response, TextResponse):
+        return []
+    return engine(response, profile).listings()

@@ -1,0 +1,56 @@
+"""Navigation of review sites: home -> category directory -> business lists -> business pages.
+
+The spider only walks; the business pages (every review page of a business)
+go to the ``trawler_extract_listings`` hook with page type ``business``.
+Links are found with named CSS selectors (the ``yelpish`` markup by default);
+a site profile's ``selectors`` table overrides any of them by name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar
+
+from scrapy.http import Response, TextResponse
+
+from crawler.spiders import ProfileSpider
+
+PAGE_TYPES = ("business",)
+
+
+class ReviewSpider(ProfileSpider):
+    """Walks a review site; each business page (and each of its review pages) is extracted as ``business``."""
+
+    navigation: ClassVar[dict[str, str]] = {
+        "directory_link": "a.nav-categories::attr(href), a.all-categories::attr(href)",
+        "category_link": "a.category-link::attr(href)",
+        "business_link": "a.biz-link::attr(href)",
+        "next_page": "a[rel~=next]::attr(href), link[rel~=next]::attr(href)",
+    }
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
+        """The start page: the category directory and whatever categories it features."""
+        yield from self._follow(response, "directory_link", self.parse_directory)
+        yield from self._follow(response, "category_link", self.parse_business_list)
+
+    def parse_directory(self, response: Response) -> Iterator[Any]:
+        yield from self._follow(response, "category_link", self.parse_business_list)
+
+    def parse_business_list(self, response: Response) -> Iterator[Any]:
+        """One page of business cards in a category; the next page through "Next ›" / rel=next."""
+        yield from self._follow(response, "business_link", self.parse_business)
+        yield from self._follow(response, "next_page", self.parse_business_list)
+
+    def parse_business(self, response: Response) -> Iterator[Any]:
+        """A business page: extract it, then walk its review pages (``?page=N``) through rel=next."""
+        yield from self.extract(response, "business")
+        yield from self._follow(response, "next_page", self.parse_business)
+
+    def _selector(self, key: str) -> str:
+        return self.profile.selectors.get(key) or self.navigation[key]
+
+    def _follow(self, response: Response, key: str, callback: Callable[[Response], Iterator[Any]]) -> Iterator[Any]:
+        if not isinstance(response, TextResponse):
+            return
+        for href in dict.fromkeys(response.css(self._selector(key)).getall()):
+            yield response.follow(href.strip(), callback=callback)

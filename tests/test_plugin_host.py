@@ -1,0 +1,115 @@
+"""The plugin host: loading, blocking, isolation, validation, tracing and the hook reference."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pluggy
+import pytest
+
+from crawler.hookdocs import hook_functions, render_hook_docs
+from crawler.platform import PlatformTypeSpec
+from crawler.plugins import PluginLoadError, get_plugin_manager, hook_error_stats, hookimpl
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+class Tagger:
+    def __init__(self, tag: str, fail: bool = False) -> None:
+        self.tag, self.fail = tag, fail
+
+    @hookimpl
+    def trawler_enrich_listing(self, listing: dict, profile: object) -> None:
+        if self.fail:
+            raise RuntimeError("boom")
+        listing.setdefault("tags", []).append(self.tag)
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.values: dict[str, int] = {}
+
+    def inc_value(self, key: str, count: int = 1) -> None:
+        self.values[key] = self.values.get(key, 0) + count
+
+
+def test_builtin_plugins_are_loaded_through_the_entry_point_group() -> None:
+    pm = get_plugin_manager()
+    infos = {i.name: i for i in pm.plugin_infos()}
+    assert {"forum", "marketplace", "review", "demo_sites"} <= set(infos)
+    assert all(infos[n].builtin and infos[n].distribution == "trawler" for n in ("forum", "marketplace", "review"))
+    assert sorted(pm.platform_types()) == ["forum", "marketplace", "review"]
+    assert infos["forum"].platform_types == ("forum",)
+
+
+def test_a_blocked_plugin_is_not_loaded() -> None:
+    pm = get_plugin_manager(blocked=["forum"])
+    assert pm.get_plugin("forum") is None
+    assert pm.is_blocked("forum")
+    assert sorted(pm.platform_types()) == ["marketplace", "review"]
+
+
+def test_blocking_through_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRAWLER_BLOCK_PLUGINS", "review, demo_sites")
+    pm = get_plugin_manager()
+    assert pm.get_plugin("review") is None and pm.get_plugin("demo_sites") is None
+    assert pm.get_plugin("forum") is not None
+
+
+def test_a_raising_hook_is_isolated_counted_and_the_others_still_run(caplog: pytest.LogCaptureFixture) -> None:
+    pm = get_plugin_manager(extra_plugins=[Tagger("a"), Tagger("b", fail=True), Tagger("c")])
+    stats = Stats()
+    token = hook_error_stats.set(stats)
+    listing: dict = {}
+    try:
+        with caplog.at_level(logging.ERROR, logger="trawler.plugins"):
+            pm.hook.trawler_enrich_listing(listing=listing, profile=None)
+    finally:
+        hook_error_stats.reset(token)
+    assert sorted(listing["tags"]) == ["a", "c"]
+    failing = next(name for name, plugin in pm.list_name_plugin() if getattr(plugin, "fail", False))
+    assert stats.values == {f"trawler/hook_errors/{failing}/trawler_enrich_listing": 1, "trawler/hook_errors": 1}
+    assert pm.hook_errors[(failing, "trawler_enrich_listing")] == 1
+    assert f"plugin {failing!r} failed in trawler_enrich_listing" in caplog.text
+
+
+def test_a_misspelt_hook_fails_at_start_up() -> None:
+    class Misspelt:
+        @hookimpl
+        def trawler_enrich_listings(self, listing: dict) -> None:  # one letter too many
+            pass
+
+    with pytest.raises(pluggy.PluginValidationError, match="trawler_enrich_listings"):
+        get_plugin_manager(extra_plugins=[Misspelt()])
+
+
+def test_two_plugins_cannot_provide_the_same_platform_type() -> None:
+    class AnotherForum:
+        @hookimpl
+        def trawler_register_platform_types(self) -> list[PlatformTypeSpec]:
+            return [PlatformTypeSpec("forum", object)]
+
+    pm = get_plugin_manager(extra_plugins=[AnotherForum()])
+    with pytest.raises(PluginLoadError, match="platform type 'forum' is provided by both 'forum' and"):
+        pm.platform_types()
+
+
+def test_tracing_logs_every_hook_call(caplog: pytest.LogCaptureFixture) -> None:
+    pm = get_plugin_manager(trace=True, extra_plugins=[Tagger("t")])
+    with caplog.at_level(logging.DEBUG, logger="trawler.hooks"):
+        pm.hook.trawler_enrich_listing(listing={}, profile=None)
+    assert "trawler_enrich_listing" in caplog.text
+
+
+def test_the_hook_reference_in_docs_is_generated_from_the_hookspecs() -> None:
+    assert (REPO / "docs" / "hooks.md").read_text(encoding="utf-8") == render_hook_docs(), (
+        "docs/hooks.md is stale: run `trawler plugins docs`"
+    )
+
+
+def test_every_hook_has_a_documented_contract() -> None:
+    for name, fn in hook_functions():
+        doc = fn.__doc__ or ""
+        assert "Runs " in doc, f"{name}: say when the hook runs"
+        assert ":return:" in doc or ":param" in doc, f"{name}: document parameters and return value"

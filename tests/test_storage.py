@@ -1,0 +1,120 @@
+"""The listing writer and the disk spool, against the real database server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from crawler.models import Listing
+from crawler.storage.schema import INDEXES, ensure_indexes
+from crawler.storage.spool import Spool
+from crawler.storage.writer import ListingWriter, Pending, field_diff
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def ad(native_id: str, price: float = 100.0, title: str = "Room to rent") -> Listing:
+    return Listing.model_validate(
+        {
+            "site": "s",
+            "platform_type": "marketplace",
+            "kind": "ad",
+            "url": f"http://127.0.0.1/ad/{native_id}",
+            "native_id": native_id,
+            "title": title,
+            "body": "Nice room",
+            "price": {"amount": price, "currency": "EUR", "raw": f"{price} EUR"},
+        }
+    )
+
+
+def pending(listings: list[Listing], at: datetime, run: str) -> list[Pending]:
+    return [Pending(listing, at, run) for listing in listings]
+
+
+def test_new_listings_get_first_seen_hash_and_version_one(db) -> None:
+    ensure_indexes(db)
+    result = ListingWriter(db).write(pending([ad("1"), ad("2")], T0, "run-1"))
+    assert (result.new, result.updated, result.unchanged) == (2, 0, 0)
+    doc = db.listings.find_one({"_id": "s:ad:1"})
+    assert doc["crawl"] == {
+        "first_seen": T0,
+        "last_seen": T0,
+        "content_hash": ad("1").content_hash(),
+        "version": 1,
+        "run_id": "run-1",
+        "snapshot_id": None,
+    }
+    assert doc["price"] == {"amount": 100.0, "currency": "EUR", "raw": "100.0 EUR"}
+
+
+def test_unchanged_listings_only_move_last_seen_and_create_no_version(db) -> None:
+    writer = ListingWriter(db)
+    writer.write(pending([ad("1"), ad("2")], T0, "run-1"))
+    later = T0 + timedelta(days=1)
+    result = writer.write(pending([ad("1"), ad("2")], later, "run-2"))
+    assert (result.new, result.updated, result.unchanged) == (0, 0, 2)
+    assert db.listing_versions.count_documents({}) == 0
+    doc = db.listings.find_one({"_id": "s:ad:2"})
+    assert (doc["crawl"]["first_seen"], doc["crawl"]["last_seen"], doc["crawl"]["version"]) == (T0, later, 1)
+    assert doc["crawl"]["run_id"] == "run-2"
+
+
+def test_a_changed_listing_keeps_its_previous_state_as_a_version_with_a_field_diff(db) -> None:
+    writer = ListingWriter(db)
+    writer.write(pending([ad("1"), ad("2")], T0, "run-1"))
+    later = T0 + timedelta(days=2)
+    result = writer.write(pending([ad("1", price=80.0), ad("2")], later, "run-2"))
+    assert (result.new, result.updated, result.unchanged) == (0, 1, 1)
+    current = db.listings.find_one({"_id": "s:ad:1"})
+    assert current["price"]["amount"] == 80.0
+    assert (current["crawl"]["version"], current["crawl"]["first_seen"], current["crawl"]["last_seen"]) == (
+        2,
+        T0,
+        later,
+    )
+    versions = list(db.listing_versions.find())
+    assert len(versions) == 1
+    version = versions[0]
+    assert version["_id"] == "s:ad:1@v1"
+    assert version["version"] == 1
+    assert version["content"]["price"]["amount"] == 100.0
+    assert version["diff"] == {
+        "price.amount": {"old": 100.0, "new": 80.0},
+        "price.raw": {"old": "100.0 EUR", "new": "80.0 EUR"},
+    }
+    # Replaying the same batch (as after an outage) creates no second version.
+    writer.write(pending([ad("1", price=80.0)], later, "run-2"))
+    assert db.listing_versions.count_documents({}) == 1
+
+
+def test_the_same_listing_twice_in_a_batch_is_stored_once(db) -> None:
+    result = ListingWriter(db).write(pending([ad("1", price=1.0), ad("1", price=2.0)], T0, "r"))
+    assert (result.new, db.listings.count_documents({})) == (1, 1)
+    assert db.listings.find_one()["price"]["amount"] == 2.0
+
+
+def test_indexes_are_created_idempotently(db) -> None:
+    ensure_indexes(db)
+    ensure_indexes(db)
+    names = {tuple(i["key"].items()) for i in db.listings.list_indexes()}
+    for keys in INDEXES["listings"]:
+        assert tuple(keys) in names
+
+
+def test_field_diff_names_nested_fields() -> None:
+    old = {"title": "a", "author": {"name": "x", "id": "1"}, "images": []}
+    new = {"title": "a", "author": {"name": "y", "id": "1"}, "images": ["i"]}
+    assert field_diff(old, new) == {"author.name": {"old": "x", "new": "y"}, "images": {"old": [], "new": ["i"]}}
+
+
+def test_spooled_batches_replay_exactly_once(db, tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool")
+    spool.append(pending([ad("1"), ad("2", price=5.5)], T0, "run-x"), [{"_id": "q1", "reason": "bad", "at": T0}])
+    assert spool.pending_count() == 3
+    listings, quarantined = spool.replay(ListingWriter(db))
+    assert (listings, quarantined) == (2, 1)
+    assert spool.files() == []
+    assert db.listings.find_one({"_id": "s:ad:2"})["price"]["amount"] == 5.5
+    assert db.listings.find_one({"_id": "s:ad:1"})["crawl"]["first_seen"] == T0
+    assert db.quarantine.find_one({"_id": "q1"})["at"] == T0
