@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from crawler.cli import crawl, db, demo, listings, plugins, sites
+from crawler.cli import crawl, db, demo, listings, plugins, schema, sites
 
 app = typer.Typer(
     name="trawler",
@@ -20,6 +20,7 @@ app.add_typer(plugins.app, name="plugins")
 app.add_typer(sites.app, name="sites")
 app.command("listings")(listings.listings)
 app.command("runs")(listings.runs)
+app.command("schema")(schema.schema)
 
 
 def main() -> None:

@@ -336,7 +336,8 @@ class _Generator:
         return PHONE_STYLES[turn % len(PHONE_STYLES)]
 
     def recruiter_for(self, lang: str) -> Person:
-        by_lang = [p for p in self.recruiters if p.language == lang]
+        """Any recruiter on English boards; one writing the board's language elsewhere."""
+        by_lang = [p for p in self.recruiters if p.language == lang and lang != "en"]
         return self.rng.choice(by_lang or self.recruiters)
 
     def recruitment(self, person: Person, bump: bool = False) -> list[str]:
@@ -368,10 +369,10 @@ class _Generator:
             paragraphs.insert(rng.randrange(len(paragraphs) + 1), rng.choice(HOSTILE))
         return paragraphs
 
-    def post_times(self, count: int, recent: bool) -> list[datetime]:
+    def post_times(self, count: int, recent: bool, max_span: int = 60 * 1440) -> list[datetime]:
         rng = self.rng
         last_age = rng.randrange(5, 30 * 60) if recent else rng.randrange(2 * 1440, 400 * 1440)
-        span = 0 if count == 1 else rng.randrange(count * 20, count * 1440)
+        span = 0 if count == 1 else min(max_span, rng.randrange(count * 20, count * 1440))
         last = self.anchor - timedelta(minutes=last_age)
         offsets = sorted(rng.randrange(span + 1) for _ in range(count - 2))
         minutes = [0, *offsets, span][:count] if count > 1 else [0]
@@ -398,15 +399,17 @@ class _Generator:
         if rng.random() < 0.05:
             title = f"{title} <b>URGENT</b> & more"
         topic = Topic(board, title, views=0, sticky=sticky)
-        times = self.post_times(count, recent=not sticky and rng.random() < 0.3)
-        pool = self.users
+        # Every board's second topic is a lively one (today's and yesterday's posts); on a German
+        # board its posts are all legacy ones, so relative text dates ("gestern, 14:05") occur.
+        lively = index == 1
+        recent = lively or (not sticky and rng.random() < 0.3)
+        times = self.post_times(count, recent, max_span=36 * 60 if lively else 60 * 1440)
         for number, at in enumerate(times, start=1):
-            post = self.make_post(topic, number, at, starter, pool)
-            topic.posts.append(post)
+            topic.posts.append(self.make_post(topic, number, at, starter, all_legacy=lively))
         topic.views = rng.randrange(count * 8, count * 40 + 50)
         return topic
 
-    def make_post(self, topic: Topic, number: int, at: datetime, starter: Person | None, pool: list[User]) -> Post:
+    def make_post(self, topic: Topic, number: int, at: datetime, starter: Person | None, all_legacy: bool) -> Post:
         rng = self.rng
         board = topic.board
         quote_of = None
@@ -427,7 +430,7 @@ class _Generator:
             elif number > 2 and roll < 0.25:
                 author = topic.posts[0].author
             else:
-                author = rng.choice(pool)
+                author = rng.choice(self.users)
             if starter and number > 1 and board.lang == "en" and rng.random() < 0.5:
                 paragraphs = [rng.choice(WARNINGS)]
             else:
@@ -441,7 +444,7 @@ class _Generator:
         if quote_of is not None:
             post.persons |= quote_of.persons
         local = at.astimezone(forum_pages.TZ)
-        if board.lang == "de" and not 1 <= local.hour <= 3 and rng.random() < LEGACY_SHARE:
+        if board.lang == "de" and not 1 <= local.hour <= 3 and (all_legacy or rng.random() < LEGACY_SHARE):
             post.has_time = False  # legacy post: a German text date only (no DST-ambiguous hours)
         author.post_count += 1
         return post

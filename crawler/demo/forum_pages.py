@@ -8,6 +8,7 @@ posts have a text date only (``09. März 2026 14:05``, ``gestern, 14:05``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from html import escape
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
 TZ = ZoneInfo("Europe/Berlin")
 SITE_NAME = "Expat Workers Forum"
+FIRST = ' class="first"'
 _DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 _MONATE = ["Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
@@ -221,7 +223,7 @@ def _user_link(user: User, css: str = "username") -> str:
     return f'<a href="{escape(user.profile_path)}" class="{css}">{escape(user.name)}</a>'
 
 
-def _pagination(total: int, label: str, start: int, per_page: int, path_for: object) -> str:
+def _pagination(total: int, label: str, start: int, per_page: int, path_for: Callable[[int], str]) -> str:
     pages = -(-total // per_page) or 1
     current = start // per_page + 1
     plural = label if total == 1 else label + "s"
@@ -229,7 +231,7 @@ def _pagination(total: int, label: str, start: int, per_page: int, path_for: obj
         return f'<div class="pagination">\n{total} {plural} &bull; Page <strong>1</strong> of <strong>1</strong>\n</div>'
     items = []
     if current > 1:
-        href = escape(path_for((current - 2) * per_page))  # type: ignore[operator]
+        href = escape(path_for((current - 2) * per_page))
         items.append(
             f'<li class="arrow previous"><a class="button button-icon-only" href="{href}" rel="prev" role="button">'
             '<i class="icon fa-chevron-left fa-fw" aria-hidden="true"></i><span class="sr-only">Previous</span></a></li>'
@@ -238,10 +240,10 @@ def _pagination(total: int, label: str, start: int, per_page: int, path_for: obj
         if number == current:
             items.append(f'<li class="active"><span>{number}</span></li>')
         else:
-            href = escape(path_for((number - 1) * per_page))  # type: ignore[operator]
+            href = escape(path_for((number - 1) * per_page))
             items.append(f'<li><a class="button" href="{href}" role="button">{number}</a></li>')
     if current < pages:
-        href = escape(path_for(current * per_page))  # type: ignore[operator]
+        href = escape(path_for(current * per_page))
         items.append(
             f'<li class="arrow next"><a class="button button-icon-only" href="{href}" rel="next" role="button">'
             '<i class="icon fa-chevron-right fa-fw" aria-hidden="true"></i><span class="sr-only">Next</span></a></li>'
@@ -426,7 +428,7 @@ def _post(post: Post, index: int, now: datetime) -> str:
         f'<div id="p{post.pid}" class="post has-profile bg{2 - index % 2}">\n<div class="inner">',
         _profile(post),
         f'<div class="postbody">\n<div id="post_content{post.pid}">',
-        f'<h3{" class=\"first\"" if post.number == 1 else ""}><a href="#p{post.pid}">{escape(post.subject)}</a></h3>',
+        f'<h3{FIRST if post.number == 1 else ""}><a href="#p{post.pid}">{escape(post.subject)}</a></h3>',
         '<ul class="post-buttons"><li><a href="/posting.php?mode=quote&amp;p='
         f'{post.pid}" title="Reply with quote" class="button button-icon-only"><i class="icon fa-quote-left fa-fw" '
         'aria-hidden="true"></i><span class="sr-only">Quote</span></a></li></ul>',
