@@ -39,11 +39,16 @@ class CrawlOutcome:
 
     @property
     def reason(self) -> str:
-        return self.error or str(self.stats.get("finish_reason", "not started"))
+        if self.error:
+            return self.error
+        reason = str(self.stats.get("finish_reason", "not started"))
+        spooled = self.stat("trawler/spooled_left")
+        return f"{reason}, {spooled} items spooled" if spooled else reason
 
     @property
     def ok(self) -> bool:
-        return self.error is None and self.stats.get("finish_reason") == "finished"
+        """Finished, and everything it collected is in the database."""
+        return self.error is None and self.reason == "finished"
 
     def stat(self, name: str) -> int:
         return int(self.stats.get(name, 0) or 0)

@@ -94,6 +94,10 @@ class CrawlMeta(_Part):
 
 # Fields that are not content: changing them never creates a new version.
 NON_CONTENT_FIELDS = frozenset({"id", "crawl"})
+# Content that drifts while the posting does not change: "3 hours ago" becomes
+# "4 hours ago" and resolves to a slightly different instant on every crawl.
+# Left out of the hash; a new version (for another reason) still records them.
+VOLATILE_FIELDS = frozenset({"posted_at", "posted_at_raw"})
 
 
 def listing_id(site: str, kind: str, native_id: str | None, url: str) -> str:
@@ -152,7 +156,8 @@ class Listing(BaseModel):
         return self.model_dump(mode="json", exclude=set(NON_CONTENT_FIELDS))
 
     def content_hash(self) -> str:
-        canonical = json.dumps(self.content(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        stable = {k: v for k, v in self.content().items() if k not in VOLATILE_FIELDS}
+        canonical = json.dumps(stable, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def to_document(self) -> dict[str, Any]:

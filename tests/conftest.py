@@ -76,9 +76,6 @@ def db(mongo: MongoServer, db_name: str) -> Iterator[pymongo.database.Database]:
     client.close()
 
 
-DEMO_NOW = datetime.now(UTC).replace(microsecond=0)
-
-
 @dataclass
 class RunningDemo:
     server: DemoServer
@@ -92,8 +89,12 @@ class RunningDemo:
         return ground_truth(self.options, self.server.urls)
 
 
-def start_demo(revision: int = 0, port_base: int | None = None, scale: int = 1) -> RunningDemo:
-    options = BuildOptions(seed=7, scale=scale, revision=revision, now=DEMO_NOW)
+def start_demo(
+    revision: int = 0, port_base: int | None = None, scale: int = 1, now: datetime | None = None
+) -> RunningDemo:
+    """Start a demo server; crawl it soon after, since relative dates are rendered against ``now``."""
+    now = now or datetime.now(UTC).replace(microsecond=0)
+    options = BuildOptions(seed=7, scale=scale, revision=revision, now=now)
     base = port_base or _free_port_base()
     return RunningDemo(DemoServer(options, base).start(), options)
 
@@ -110,13 +111,6 @@ def _free_port_base() -> int:
                 continue
             return base
     raise RuntimeError("no free ports for the demo server")
-
-
-@pytest.fixture(scope="session")
-def demo() -> Iterator[RunningDemo]:
-    running = start_demo()
-    yield running
-    running.server.stop()
 
 
 @dataclass

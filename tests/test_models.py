@@ -29,6 +29,12 @@ def test_content_hash_ignores_crawl_metadata_but_not_content() -> None:
     assert a.content_hash() == b.content_hash() != c.content_hash()
 
 
+def test_content_hash_ignores_dates_that_drift_between_crawls() -> None:
+    a = Listing.model_validate({**BASE, "posted_at": "2026-11-01T09:00:00Z", "posted_at_raw": "3 hours ago"})
+    b = Listing.model_validate({**BASE, "posted_at": "2026-11-01T09:00:41Z", "posted_at_raw": "4 hours ago"})
+    assert a.content_hash() == b.content_hash()
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

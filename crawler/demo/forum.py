@@ -13,11 +13,16 @@ Layout (all links root-relative, as phpBB writes them but without the ``./``)::
 
 Category and board ids share phpBB's one ``f`` sequence (category 1, boards
 2-4, category 5...). Topic and post ids are global and chronological, as in
-phpBB. At scale 1: 1 category, 3 boards ("Jobs abroad", "Travel & visas" and
-a German off-topic board), 8 topics each, 241 posts; 265 listings (24
-threads + 241 posts), 37 of them showing a recruiter. About 10% of the posts
-(the German board's legacy posts) carry no ``<time>`` element, only a German
-text date, some of them relative ("gestern, 14:05").
+phpBB. At scale 1 (seed 7): 1 category, 3 boards ("Jobs abroad", "Travel &
+visas" and a German off-topic board), 8 topics each (2 board pages each),
+341 posts on 45 topic pages, 55 pages in all; 365 listings (24 threads + 341
+posts), 44 of them showing a recruiter (a recruitment text, a quote of one,
+or a signature with a phone). About 10% of the posts (32, the German board's
+legacy posts) carry no ``<time>`` element, only a German text date, a few of
+them relative ("gestern, 14:05"; how many depends on the build time of day).
+These counts do not depend on the build time. Scale N makes N categories of
+3 boards. Revision 1 appends an "EDIT:" line to 17 posts (5%), changing 18
+listings.
 
 This module makes the data and the ground truth; :mod:`crawler.demo.forum_pages`
 renders the HTML.
@@ -35,11 +40,11 @@ from crawler.demo.base import BuildOptions, Page
 from crawler.demo.world import (
     DESTINATIONS,
     PHONE_STYLES,
-    RECRUITMENT_TEXTS,
     Person,
     format_phone,
     ordinary_people,
     recruiters,
+    recruitment_text,
 )
 
 NAME = "forum"
@@ -50,7 +55,8 @@ TOPICS_PER_PAGE = 5
 POSTS_PER_PAGE = 10
 THREADS_PER_BOARD = 8
 EDIT_SHARE = 0.05
-LEGACY_SHARE = 0.3  # share of a German board's posts that have no <time> element
+RECRUITER_REPLY_SHARE = 0.08  # replies by a recruiter in ordinary topics
+LEGACY_SHARE = 0.25  # share of a German board's posts that have no <time> element
 
 # --- wording --------------------------------------------------------------------------------------------------------
 
@@ -320,7 +326,7 @@ class _Generator:
             self.recruiter_users[person.key] = user
             uid += rng.randrange(1, 4)
         for user in [self.admin, self.moderator, *self.users, *self.recruiter_users.values()]:
-            user.joined = self.anchor - timedelta(days=rng.randrange(420, 1500), minutes=rng.randrange(1440))
+            user.joined = self.anchor - timedelta(days=rng.randrange(500, 1500), minutes=rng.randrange(1440))
 
     def fill(self, text: str) -> str:
         rng = self.rng
@@ -342,14 +348,12 @@ class _Generator:
 
     def recruitment(self, person: Person, bump: bool = False) -> list[str]:
         rng = self.rng
-        phone = format_phone(person.phone, self.next_style(person)) if person.phone else ""
+        style = self.next_style(person)
+        phone = format_phone(person.phone, style) if person.phone else ""
         if bump:
             text = BUMPS[person.language].format(phone=phone)
         else:
-            templates = RECRUITMENT_TEXTS[person.language]
-            template = templates[rng.randrange(len(templates))]
-            text = template.format(city=rng.choice(DESTINATIONS), salary=f"{rng.randrange(8, 30) * 100} EUR",
-                                   phone=phone, telegram=person.telegram)  # fmt: skip
+            text = recruitment_text(person, rng, style, variant=rng.randrange(2))
         if "@" not in text and rng.random() < 0.4:
             text += f" Telegram: @{person.telegram}"
         return [text]
@@ -369,9 +373,14 @@ class _Generator:
             paragraphs.insert(rng.randrange(len(paragraphs) + 1), rng.choice(HOSTILE))
         return paragraphs
 
-    def post_times(self, count: int, recent: bool, max_span: int = 60 * 1440) -> list[datetime]:
+    def post_times(self, count: int, recent: bool, lively: bool = False) -> list[datetime]:
+        """Minute-precise times of a topic's posts, oldest first, all before the build time."""
         rng = self.rng
-        last_age = rng.randrange(5, 30 * 60) if recent else rng.randrange(2 * 1440, 400 * 1440)
+        if lively:
+            last_age, max_span = rng.randrange(5, 8 * 60), 20 * 60
+        else:
+            last_age = rng.randrange(5, 30 * 60) if recent else rng.randrange(2 * 1440, 400 * 1440)
+            max_span = 60 * 1440
         span = 0 if count == 1 else min(max_span, rng.randrange(count * 20, count * 1440))
         last = self.anchor - timedelta(minutes=last_age)
         offsets = sorted(rng.randrange(span + 1) for _ in range(count - 2))
@@ -396,14 +405,14 @@ class _Generator:
             else:
                 roll = rng.random()
                 count = rng.randrange(1, 10) if roll < 0.6 else rng.randrange(10, 21) if roll < 0.9 else rng.randrange(21, 31)
-        if rng.random() < 0.05:
-            title = f"{title} <b>URGENT</b> & more"
+        if rng.random() < 0.05 or (theme == "travel" and index == 3):
+            title = f"{title} <b>URGENT</b> & more"  # hostile: must come back as this literal text
         topic = Topic(board, title, views=0, sticky=sticky)
         # Every board's second topic is a lively one (today's and yesterday's posts); on a German
         # board its posts are all legacy ones, so relative text dates ("gestern, 14:05") occur.
         lively = index == 1
         recent = lively or (not sticky and rng.random() < 0.3)
-        times = self.post_times(count, recent, max_span=36 * 60 if lively else 60 * 1440)
+        times = self.post_times(count, recent, lively)
         for number, at in enumerate(times, start=1):
             topic.posts.append(self.make_post(topic, number, at, starter, all_legacy=lively))
         topic.views = rng.randrange(count * 8, count * 40 + 50)
@@ -418,7 +427,7 @@ class _Generator:
         elif starter and (number == 1 or rng.random() < 0.25):
             author = self.recruiter_users[starter.key]
             paragraphs = self.recruitment(starter, bump=number > 1)
-        elif number > 1 and rng.random() < 0.07:
+        elif number > 1 and rng.random() < RECRUITER_REPLY_SHARE:
             person = self.recruiter_for(board.lang)
             author, paragraphs = self.recruiter_users[person.key], self.recruitment(person)
         else:
@@ -443,9 +452,11 @@ class _Generator:
             post.persons.add(author.person.key)
         if quote_of is not None:
             post.persons |= quote_of.persons
-        local = at.astimezone(forum_pages.TZ)
-        if board.lang == "de" and not 1 <= local.hour <= 3 and (all_legacy or rng.random() < LEGACY_SHARE):
-            post.has_time = False  # legacy post: a German text date only (no DST-ambiguous hours)
+        # Legacy post: a German text date only. The roll is drawn for every post so the rest of the
+        # forum does not depend on the build time; a wall-clock time that DST makes ambiguous keeps its <time>.
+        legacy = rng.random() < LEGACY_SHARE or all_legacy
+        if board.lang == "de" and legacy and not _ambiguous_local(at):
+            post.has_time = False
         author.post_count += 1
         return post
 
@@ -483,7 +494,14 @@ class _Generator:
         for post in edited:
             if options.revision >= 1:
                 post.edit = EDITS[post.topic.board.lang]
-        return ForumPlatform(options, categories, [self.admin, self.moderator, *self.users], edited)
+        users = [self.admin, self.moderator, *self.users, *self.recruiter_users.values()]
+        return ForumPlatform(options, categories, users, edited)
+
+
+def _ambiguous_local(moment: datetime) -> bool:
+    """Whether the board's wall-clock time of ``moment`` occurs twice (the night DST ends)."""
+    local = moment.astimezone(forum_pages.TZ).replace(tzinfo=None)
+    return local.replace(tzinfo=forum_pages.TZ, fold=0).utcoffset() != local.replace(tzinfo=forum_pages.TZ, fold=1).utcoffset()
 
 
 # --- the platform ---------------------------------------------------------------------------------------------------

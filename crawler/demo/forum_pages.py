@@ -220,7 +220,8 @@ def _user_link(user: User, css: str = "username") -> str:
             f'<a href="{escape(user.profile_path)}" style="color: #{user.colour};" '
             f'class="username-coloured">{escape(user.name)}</a>'
         )
-    return f'<a href="{escape(user.profile_path)}" class="{css}">{escape(user.name)}</a>'
+    attr = f' class="{css}"' if css else ""
+    return f'<a href="{escape(user.profile_path)}"{attr}>{escape(user.name)}</a>'
 
 
 def _pagination(total: int, label: str, start: int, per_page: int, path_for: Callable[[int], str]) -> str:
@@ -394,8 +395,8 @@ def _quote(post: Post) -> str:
     href = f"{quoted.page_path}#p{quoted.pid}" if quoted.page_path != post.page_path else f"#p{quoted.pid}"
     return (
         f'<blockquote cite="{escape(href)}"><div><cite>{_user_link(quoted.author, "")} wrote: '
-        f'<a href="{escape(href)}" data-post-id="{quoted.pid}" onclick="if(document.getElementById(hash.substr(1)))'
-        f'href=hash">↑</a><span class="responsive-hide">{escape(long_date(quoted.at))}</span></cite>'
+        f'<a href="{escape(href)}" data-post-id="{quoted.pid}">↑</a>'
+        f'<span class="responsive-hide">{escape(long_date(quoted.at))}</span></cite>'
         f"{escape(quoted.paragraphs[0])}</div></blockquote>"
     )
 
@@ -432,8 +433,7 @@ def _post(post: Post, index: int, now: datetime) -> str:
         '<ul class="post-buttons"><li><a href="/posting.php?mode=quote&amp;p='
         f'{post.pid}" title="Reply with quote" class="button button-icon-only"><i class="icon fa-quote-left fa-fw" '
         'aria-hidden="true"></i><span class="sr-only">Quote</span></a></li></ul>',
-        f'<p class="author"><a class="unread" href="#p{post.pid}" title="Post"><i class="icon fa-file fa-fw '
-        'icon-lightgray icon-md" aria-hidden="true"></i><span class="sr-only">Post</span></a>'
+        f'<p class="author"><a class="unread" href="#p{post.pid}" title="Post"><span class="sr-only">Post</span></a>'
         f'<span class="responsive-hide">by <strong>{_user_link(post.author)}</strong> &raquo; </span>'
         f"{_time(post, now)}</p>",
         f'<div class="content">{_quote(post)}{text}</div>',
@@ -447,11 +447,7 @@ def _post(post: Post, index: int, now: datetime) -> str:
     if post.author.signature:
         signature = "<br>".join(escape(line) for line in post.author.signature.split("\n"))
         parts.append(f'<div id="sig{post.pid}" class="signature">{signature}</div>')
-    parts.append(
-        '</div>\n</div>\n<div class="back2top"><a href="#top" class="top" title="Top">'
-        '<i class="icon fa-chevron-circle-up fa-fw icon-gray" aria-hidden="true"></i>'
-        '<span class="sr-only">Top</span></a></div>\n</div>\n</div>\n<hr class="divider" />'
-    )
+    parts.append('</div>\n</div>\n</div>\n</div>\n<hr class="divider" />')
     return "\n".join(parts)
 
 

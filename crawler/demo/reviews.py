@@ -495,7 +495,7 @@ class _Generator:
         phone = f"{prefix}{digits[:3]}" if country == "GB" else f"{prefix} {digits[:4]} {digits[4:]}"
         values = {"name": name, "city": city, "year": rng.randint(1978, 2019), "rooms": rng.randint(12, 180)}
         description = [t.format(**values) for t in _DESCRIPTIONS[category.kind][: rng.randint(2, 3)]]
-        website: str | None = f"www.{slug[:24].rstrip('-')}.example" if rng.random() < 0.7 else None
+        website: str | None = f"www.{slugify(name)}.example" if rng.random() < 0.7 else None
         email = None
         business = Business(slug, name, category, f"{rng.choice(streets)} {rng.randint(1, 180)}", postal, city,
                             country, country_name, phone if rng.random() < 0.9 else None, website, email,

@@ -142,6 +142,7 @@ class StoragePipeline:
             return None
         self._sync_stats()
         spooled_left = self.spool.pending_count()
+        self.stats.set_value("trawler/spooled_left", spooled_left)
         run = runs.finish(self.db, self.run_id, self.stats.get_stats(), reason, spooled_left)
         if spooled_left:
             logger.error(

@@ -16,15 +16,18 @@ date.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from parsel import Selector, SelectorList
+from lxml import etree
+from parsel.csstranslator import css2xpath
 from scrapy.http import Response, TextResponse
 
-from crawler.extract import block_text, clean, normalise_rating, parse_datetime, text_of
+from crawler.extract import clean, normalise_rating, parse_datetime
 from crawler.profiles import SiteProfile
 
 DEFAULT_ENGINE = "yelpish"
@@ -32,6 +35,53 @@ DEFAULT_ENGINE = "yelpish"
 DATE_LANGUAGES = frozenset({"en", "de", "fr", "ro", "es", "it", "nl", "pl", "pt", "uk", "ru", "cs", "hu", "bg"})
 _OUT_OF = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:out of|/|von|sur|din)\s*(\d+(?:[.,]\d+)?)", re.IGNORECASE)
 _INTEGER = re.compile(r"\d+")
+_BLOCK_TAGS = frozenset({"p", "br"})
+
+Node = etree._Element
+
+
+# -- element-level helpers ------------------------------------------------------
+# Parsel wraps every match (every text node, too) in a Selector and compiles its
+# XPath on each call; on pages with many reviews that dominates the extraction
+# cost. These helpers run CSS selectors compiled once, straight on lxml elements,
+# and produce the same text as crawler.extract.text_of / block_text.
+
+
+@lru_cache(maxsize=1024)
+def compiled(css: str) -> etree.XPath:
+    """A CSS selector (parsel's ``::text`` / ``::attr(name)`` allowed) compiled once to an lxml XPath."""
+    return etree.XPath(css2xpath(css))
+
+
+def select(node: Node, css: str) -> list[Any]:
+    """Elements (or strings, for ``::text`` / ``::attr()``) matching ``css`` under ``node``."""
+    return compiled(css)(node)
+
+
+def first(node: Node, css: str) -> Any | None:
+    found = compiled(css)(node)
+    return found[0] if found else None
+
+
+def element_text(elements: Iterable[Node], separator: str = " ") -> str | None:
+    """All text under the elements, white space collapsed (as :func:`crawler.extract.text_of`)."""
+    return clean(separator.join(text for element in elements for text in element.itertext()))
+
+
+def element_block_text(elements: Iterable[Node]) -> str | None:
+    """Text keeping paragraph breaks as newlines (as :func:`crawler.extract.block_text`)."""
+    parts: list[str] = []
+    for root in elements:
+        for event, element in etree.iterwalk(root, events=("start", "end")):
+            if event == "start":
+                if element is not root and element.tag in _BLOCK_TAGS:
+                    parts.append("\n")
+                if element.text and isinstance(element.tag, str):
+                    parts.append(element.text)
+            elif element is not root and element.tail:
+                parts.append(element.tail)
+    lines = (clean(line) for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line) or None
 
 
 def _number(text: str) -> float:
@@ -60,7 +110,13 @@ def fetch_time(response: Response) -> datetime:
 
 
 class BusinessPage:
-    """One business page of a review site, read as listings; engine presets fill in the field methods."""
+    """One business page of a review site, read as listings; engine presets fill in the field methods.
+
+    Field methods receive lxml elements (the page root, or one review's
+    element) and look things up through the named selectors in
+    :attr:`selectors` (the engine's :attr:`css` table, overridden by the site
+    profile's ``selectors``).
+    """
 
     engine: ClassVar[str] = ""
     css: ClassVar[dict[str, str]] = {}
@@ -68,7 +124,7 @@ class BusinessPage:
     def __init__(self, response: TextResponse, profile: SiteProfile) -> None:
         self.response = response
         self.profile = profile
-        self.sel = response.selector
+        self.root: Node = response.selector.root
         self.selectors = {**self.css, **profile.selectors}
         self._now: datetime | None = None
 
@@ -76,6 +132,8 @@ class BusinessPage:
 
     def listings(self) -> list[dict[str, Any]]:
         """The business (on its first review page only) and the reviews shown on this page."""
+        if not isinstance(self.root, etree._Element):
+            return []
         native_id = self.business_id()
         if not native_id:
             return []
@@ -86,7 +144,7 @@ class BusinessPage:
             business = self.business(native_id, category)
             if business:
                 out.append(business)
-        for node in self.sel.css(self.selectors["review"]):
+        for node in self.all("review"):
             review = self.review(node, parent_id, category)
             if review:
                 out.append(review)
@@ -112,7 +170,7 @@ class BusinessPage:
             item["extra"]["address"] = parts
         return item
 
-    def review(self, node: Selector, parent_id: str, category: str | None) -> dict[str, Any] | None:
+    def review(self, node: Node, parent_id: str, category: str | None) -> dict[str, Any] | None:
         title, body = self.review_title(node), self.review_body(node)
         if not (title or body):
             return None
@@ -138,6 +196,13 @@ class BusinessPage:
         return item
 
     # -- helpers -----------------------------------------------------------
+
+    def all(self, key: str, node: Node | None = None) -> list[Any]:
+        """Everything the named selector matches under ``node`` (the page by default)."""
+        return select(self.root if node is None else node, self.selectors[key])
+
+    def one(self, key: str, node: Node | None = None) -> Any | None:
+        return first(self.root if node is None else node, self.selectors[key])
 
     def now(self) -> datetime:
         if self._now is None:
@@ -187,28 +252,28 @@ class BusinessPage:
     def contacts(self) -> list[str]:
         raise NotImplementedError
 
-    def review_id(self, node: Selector) -> str | None:
+    def review_id(self, node: Node) -> str | None:
         raise NotImplementedError
 
-    def review_title(self, node: Selector) -> str | None:
+    def review_title(self, node: Node) -> str | None:
         raise NotImplementedError
 
-    def review_body(self, node: Selector) -> str | None:
+    def review_body(self, node: Node) -> str | None:
         raise NotImplementedError
 
-    def review_author(self, node: Selector) -> dict[str, str | None]:
+    def review_author(self, node: Node) -> dict[str, str | None]:
         raise NotImplementedError
 
-    def review_rating(self, node: Selector) -> dict[str, float | None]:
+    def review_rating(self, node: Node) -> dict[str, float | None]:
         raise NotImplementedError
 
-    def review_language(self, node: Selector) -> str | None:
+    def review_language(self, node: Node) -> str | None:
         return None
 
-    def review_date(self, node: Selector, language: str | None) -> tuple[str | None, datetime | None]:
+    def review_date(self, node: Node, language: str | None) -> tuple[str | None, datetime | None]:
         raise NotImplementedError
 
-    def owner_response(self, node: Selector) -> dict[str, str | None] | None:
+    def owner_response(self, node: Node) -> dict[str, str | None] | None:
         return None
 
 
@@ -217,6 +282,8 @@ class YelpishBusinessPage(BusinessPage):
 
     Ratings: the aggregate in an ``aria-label`` ("4.2 out of 5", "8.4 out of
     10"); a review's stars in ``data-rating`` (5-point) or as text "8/10".
+    Dates: ``<time datetime>`` on most reviews, shown text ("2 weeks ago",
+    "12. März 2026") on the others, parsed in the review's ``lang``.
     """
 
     engine = "yelpish"
@@ -238,99 +305,98 @@ class YelpishBusinessPage(BusinessPage):
         "review_date": ".review-date",
         "owner_response": "div.owner-response",
         "owner_response_text": ".owner-response-text",
+        "owner_response_date": "time",
     }
-
-    def _nodes(self, key: str) -> SelectorList:
-        return self.sel.css(self.selectors[key])
 
     def business_id(self) -> str | None:
         parts = urlsplit(self.response.url).path.rstrip("/").split("/")
         return parts[-1] if len(parts) >= 3 and parts[-2] == "biz" and parts[-1] else None
 
     def is_first_page(self) -> bool:
-        current = self.sel.css(self.selectors["current_page"]).get()
+        current = self.one("current_page")
         if current and current.strip().isdigit():
             return int(current) == 1
         page = parse_qs(urlsplit(self.response.url).query).get("page", ["1"])[0]
         return page in ("", "1")
 
     def business_name(self) -> str | None:
-        return text_of(self._nodes("business_name"))
+        return element_text(self.all("business_name")[:1])
 
     def business_description(self) -> str | None:
-        return block_text(self._nodes("business_description"))
+        return element_block_text(self.all("business_description")[:1])
 
     def category(self) -> str | None:
-        return text_of(self._nodes("category"))
+        return element_text(self.all("category")[:1])
 
     def address(self) -> str | None:
-        # Parts are separate elements with the punctuation between them: join the text as is.
-        return text_of(self._nodes("address")[:1], separator="")
+        # Parts are separate elements with the punctuation between them: join the text as it is.
+        return element_text(self.all("address")[:1], separator="")
 
     def address_parts(self) -> dict[str, str]:
-        node = self._nodes("address")[:1]
-        parts = {
-            "street": node.css(".street-address::text").get(),
-            "postal_code": node.css(".postal-code::text").get(),
-            "city": node.css(".locality::text").get(),
-            "country": node.css(".country-name::text").get(),
-        }
-        return {k: v.strip() for k, v in parts.items() if v and v.strip()}
+        node = self.one("address")
+        if node is None:
+            return {}
+        names = {"street": ".street-address", "postal_code": ".postal-code", "city": ".locality",
+                 "country": ".country-name"}  # fmt: skip
+        parts = {name: element_text(select(node, css)[:1]) for name, css in names.items()}
+        return {name: value for name, value in parts.items() if value}
 
     def aggregate_rating(self) -> dict[str, float | None]:
-        found = parse_out_of(self.sel.css(self.selectors["aggregate"]).get())
+        found = parse_out_of(self.one("aggregate"))
         return normalise_rating(*found) if found else {}
 
     def review_count(self) -> int:
-        found = _INTEGER.search(text_of(self._nodes("review_count")) or "")
+        found = _INTEGER.search(element_text(self.all("review_count")[:1]) or "")
         return int(found.group()) if found else 0
 
     def contacts(self) -> list[str]:
-        return [t for t in (text_of(a) for a in self._nodes("contacts")) if t]
+        return [text for text in (element_text([a]) for a in self.all("contacts")) if text]
 
-    def review_id(self, node: Selector) -> str | None:
-        found = node.attrib.get("data-review-id") or node.attrib.get("id", "").removeprefix("review-")
+    def review_id(self, node: Node) -> str | None:
+        found = node.get("data-review-id") or (node.get("id") or "").removeprefix("review-")
         return found or None
 
-    def review_title(self, node: Selector) -> str | None:
-        return text_of(node.css(self.selectors["review_title"]))
+    def review_title(self, node: Node) -> str | None:
+        return element_text(self.all("review_title", node)[:1])
 
-    def review_body(self, node: Selector) -> str | None:
-        return block_text(node.css(self.selectors["review_body"]))
+    def review_body(self, node: Node) -> str | None:
+        return element_block_text(self.all("review_body", node)[:1])
 
-    def review_language(self, node: Selector) -> str | None:
-        return clean(node.css(self.selectors["review_body"]).attrib.get("lang"))
+    def review_language(self, node: Node) -> str | None:
+        body = self.one("review_body", node)
+        return clean(body.get("lang")) if body is not None else None
 
-    def review_author(self, node: Selector) -> dict[str, str | None]:
-        link = node.css(self.selectors["review_author"])
-        href = link.attrib.get("href")
+    def review_author(self, node: Node) -> dict[str, str | None]:
+        link = self.one("review_author", node)
+        if link is None:
+            return {}
+        name, href = element_text([link]), link.get("href")
         if not href:
-            return {"name": text_of(link)}
-        return {
-            "name": text_of(link),
-            "id": urlsplit(href).path.rstrip("/").rsplit("/", 1)[-1] or None,
-            "url": self.response.urljoin(href),
-        }
+            return {"name": name}
+        user_id = urlsplit(href).path.rstrip("/").rsplit("/", 1)[-1]
+        return {"name": name, "id": user_id or None, "url": self.response.urljoin(href)}
 
-    def review_rating(self, node: Selector) -> dict[str, float | None]:
-        stars = node.css(self.selectors["review_stars"]).get()
+    def review_rating(self, node: Node) -> dict[str, float | None]:
+        stars = self.one("review_stars", node)
         if stars:
             return normalise_rating(_number(stars), 5.0)
-        found = parse_out_of(node.css(self.selectors["review_score"]).get())
+        found = parse_out_of(self.one("review_score", node))
         return normalise_rating(*found) if found else {}
 
-    def review_date(self, node: Selector, language: str | None) -> tuple[str | None, datetime | None]:
-        date = node.css(self.selectors["review_date"])
-        shown = text_of(date)
-        return shown, self.parse_date(date.attrib.get("datetime"), shown, language)
+    def review_date(self, node: Node, language: str | None) -> tuple[str | None, datetime | None]:
+        date = self.one("review_date", node)
+        if date is None:
+            return None, None
+        shown = element_text([date])
+        return shown, self.parse_date(date.get("datetime"), shown, language)
 
-    def owner_response(self, node: Selector) -> dict[str, str | None] | None:
-        block = node.css(self.selectors["owner_response"])
-        if not block:
+    def owner_response(self, node: Node) -> dict[str, str | None] | None:
+        block = self.one("owner_response", node)
+        if block is None:
             return None
         return {
-            "text": block_text(block.css(self.selectors["owner_response_text"])),
-            "posted_at_raw": text_of(block.css("time")),
+            "text": element_block_text(self.all("owner_response_text", block)[:1]),
+            "posted_at_raw": element_text(self.all("owner_response_date", block)[:1]),
         }
 
 
@@ -342,6 +408,6 @@ def extract_business_page(response: Response, profile: SiteProfile) -> list[dict
     engine = ENGINES.get(profile.engine or DEFAULT_ENGINE)
     if engine is None:
         return None
-    if not isinstance(response, TextResponse):
+    if not isinstance(response, TextResponse) or not response.body:
         return []
     return engine(response, profile).listings()

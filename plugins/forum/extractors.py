@@ -1,0 +1,251 @@
+"""Forum extraction, one small class per forum engine ("engine preset").
+
+An engine class knows where an engine's markup puts things: the navigation
+links the spider follows (``forum_links``, ``topic_links``, ``next_page``) and
+one method per listing field on a topic page. The selectors live in a
+``SELECTORS`` dict so a site profile can override one of them
+(``selectors: {post: "div.message"}``) without code, and a new engine is a
+subclass that overrides what differs, registered in :data:`ENGINES`.
+
+Cost matters (every topic page goes through here): plain CSS/XPath, regexes
+compiled once, and dateparser only for posts without a ``<time datetime>``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+from parsel import Selector, SelectorList
+from scrapy.http import Response, TextResponse
+
+from crawler.extract import clean, parse_datetime, text_of
+from crawler.profiles import SiteProfile
+
+_DIGITS = re.compile(r"\d[\d,.]*")
+_USER_ID = re.compile(r"[?&;]u=(\d+)")
+_TOPIC_ID = re.compile(r"[?&;]t=(\d+)")
+_SPACE = re.compile(r"[ \t\r\f\v]+")
+
+
+def _int(text: str | None) -> int | None:
+    """First integer in ``text``, thousands separators ignored: ``"Views: 1,234"`` -> 1234."""
+    found = _DIGITS.search(text or "")
+    if not found:
+        return None
+    digits = "".join(c for c in found.group() if c.isdigit())
+    return int(digits) if digits else None
+
+
+def lines_text(nodes: SelectorList) -> str | None:
+    """Text of ``nodes`` (text nodes and ``<br>`` elements, in document order) with ``<br>`` as line breaks.
+
+    Like :func:`crawler.extract.block_text`, but over a node set chosen by the
+    caller, so quotes and citations can be left out with one XPath predicate.
+    """
+    parts = [node.root if isinstance(node.root, str) else "\n" for node in nodes]
+    lines = (_SPACE.sub(" ", line).strip() for line in "".join(parts).split("\n"))
+    return "\n".join(line for line in lines if line) or None
+
+
+def fetch_time(response: Response) -> datetime:
+    """When the page was served (its ``Date`` header), the base for relative dates; now if unknown."""
+    header = response.headers.get(b"Date")
+    if header:
+        try:
+            return parsedate_to_datetime(header.decode("latin-1")).astimezone(UTC)
+        except (TypeError, ValueError):
+            pass
+    return datetime.now(UTC)
+
+
+class PhpBB:
+    """phpBB 3.x with prosilver or a derived style (the most common forum software)."""
+
+    name: ClassVar[str] = "phpbb"
+    SELECTORS: ClassVar[dict[str, str]] = {
+        # navigation
+        "forum_links": "a.forumtitle, a.subforum",
+        "topic_links": "a.topictitle",
+        "next_page": "div.pagination li.next a, div.pagination a[rel=next]",
+        # topic page
+        "topic_link": "h2.topic-title a",
+        "board": "#nav-breadcrumbs .crumb[data-forum-id] span[itemprop=name]",
+        "post_count": "div.pagination",
+        "views": ".topic-stats .topic-views",
+        "post": "div.post",
+        # inside one post
+        "subject": "h3 a",
+        "author": "dl.postprofile dt .username, dl.postprofile dt .username-coloured",
+        "time": "p.author time",
+        "content": "div.content",
+        "signature": "div.signature",
+    }
+    # XPath relative to div.content: the post's own words, without quotes.
+    BODY_XPATH: ClassVar[str] = ".//text()[not(ancestor::blockquote)] | .//br[not(ancestor::blockquote)]"
+    QUOTE_XPATH: ClassVar[str] = "./blockquote"
+    # Relative to one top-level blockquote: its text without the citation line or nested quotes.
+    QUOTE_TEXT_XPATH: ClassVar[str] = (
+        "./div//text()[not(ancestor::cite)][count(ancestor::blockquote) = 1]"
+        " | ./div//br[not(ancestor::cite)][count(ancestor::blockquote) = 1]"
+    )
+    DATE_TEXT_XPATH: ClassVar[str] = "./text()"
+
+    def __init__(self, overrides: dict[str, str] | None = None) -> None:
+        self.s = {**self.SELECTORS, **(overrides or {})}
+
+    # --- page level ---------------------------------------------------------------------------------------------
+
+    def topic_id(self, response: Response) -> str | None:
+        href = response.css(self.s["topic_link"]).attrib.get("href") or response.url
+        found = _TOPIC_ID.search(href)
+        return found.group(1) if found else None
+
+    def topic_url(self, response: Response) -> str:
+        href = response.css(self.s["topic_link"]).attrib.get("href")
+        return response.urljoin(href) if href else response.url.split("#")[0]
+
+    def topic_title(self, response: Response) -> str | None:
+        return text_of(response.css(self.s["topic_link"])[:1])
+
+    def start(self, response: Response) -> int:
+        """Offset of the page's first post in the topic (phpBB's ``start`` parameter)."""
+        value = parse_qs(urlsplit(response.url).query).get("start", ["0"])[0]
+        return int(value) if value.isdigit() else 0
+
+    def board(self, response: Response) -> str | None:
+        crumbs = response.css(self.s["board"])
+        return text_of(crumbs[-1]) if crumbs else None
+
+    def reply_count(self, response: Response) -> int | None:
+        posts = _int(text_of(response.css(self.s["post_count"])[:1]))
+        return None if posts is None else max(posts - 1, 0)
+
+    def view_count(self, response: Response) -> int | None:
+        return _int(text_of(response.css(self.s["views"])[:1]))
+
+    # --- post level ---------------------------------------------------------------------------------------------
+
+    def post_id(self, post: Selector) -> str | None:
+        value = (post.attrib.get("id") or "").removeprefix("p")
+        return value if value.isdigit() else None
+
+    def subject(self, post: Selector) -> str | None:
+        return text_of(post.css(self.s["subject"])[:1])
+
+    def author(self, post: Selector, response: Response) -> dict[str, Any]:
+        node = post.css(self.s["author"])[:1]
+        href = node.attrib.get("href")
+        found = _USER_ID.search(href) if href else None
+        return {
+            "name": text_of(node),
+            "id": found.group(1) if found else None,
+            "url": response.urljoin(href) if href else None,
+        }
+
+    def date(self, post: Selector) -> tuple[str | None, str | None]:
+        """``(machine-readable date or None, the date as shown)``."""
+        node = post.css(self.s["time"])[:1]
+        if node:
+            return node.attrib.get("datetime"), text_of(node)
+        author_line = post.css("p.author")[:1]
+        shown = clean(" ".join(author_line.xpath(self.DATE_TEXT_XPATH).getall()))
+        return None, (shown.strip("» ") or None) if shown else None
+
+    def body(self, post: Selector) -> str | None:
+        return lines_text(post.css(self.s["content"])[:1].xpath(self.BODY_XPATH))
+
+    def quotes(self, post: Selector) -> list[str]:
+        found = []
+        for quote in post.css(self.s["content"])[:1].xpath(self.QUOTE_XPATH):
+            text = lines_text(quote.xpath(self.QUOTE_TEXT_XPATH))
+            if text:
+                found.append(text)
+        return found
+
+    def signature(self, post: Selector) -> str | None:
+        return lines_text(post.css(self.s["signature"])[:1].xpath(".//text() | .//br"))
+
+    # --- the page -----------------------------------------------------------------------------------------------
+
+    def extract_topic_page(self, response: Response, profile: SiteProfile) -> list[dict[str, Any]]:
+        """The posts of one topic page, plus the thread listing when it is the topic's first page."""
+        posts = response.css(self.s["post"])
+        topic_id = self.topic_id(response)
+        if not posts or topic_id is None:
+            return []
+        site = profile.name
+        thread_id = f"{site}:thread:{topic_id}"
+        board = self.board(response)
+        start = self.start(response)
+        page_url = response.url.split("#")[0]
+        now: datetime | None = None
+        out: list[dict[str, Any]] = []
+        for position, post in enumerate(posts, start=start + 1):
+            post_id = self.post_id(post)
+            if post_id is None:
+                continue
+            machine, shown = self.date(post)
+            if machine:
+                posted_at = parse_datetime(machine)
+            else:
+                now = now or fetch_time(response)
+                posted_at = parse_datetime(shown, now=now, timezone=profile.timezone)
+            out.append(
+                {
+                    "kind": "post",
+                    "native_id": post_id,
+                    "url": f"{page_url}#p{post_id}",
+                    "title": self.subject(post),
+                    "body": self.body(post),
+                    "author": self.author(post, response),
+                    "posted_at": posted_at,
+                    "posted_at_raw": shown,
+                    "parent_id": thread_id,
+                    "category": board,
+                    "extra": {"post_number": position, "quotes": self.quotes(post), "signature": self.signature(post)},
+                }
+            )
+        if start == 0 and out:
+            first = out[0]
+            thread = {key: first[key] for key in ("body", "author", "posted_at", "posted_at_raw", "category")}
+            thread.update(
+                kind="thread",
+                native_id=topic_id,
+                url=self.topic_url(response),
+                title=self.topic_title(response),
+                extra={"reply_count": self.reply_count(response), "view_count": self.view_count(response)},
+            )
+            out.insert(0, thread)
+        return out
+
+
+ENGINES: dict[str, type[PhpBB]] = {PhpBB.name: PhpBB}
+DEFAULT_ENGINE = PhpBB.name
+
+
+@lru_cache(maxsize=256)
+def _engine(name: str, overrides: tuple[tuple[str, str], ...]) -> PhpBB:
+    return ENGINES[name](dict(overrides))
+
+
+def engine_for(profile: SiteProfile) -> PhpBB | None:
+    """The engine preset a profile names (phpBB when it names none), with its selector overrides; ``None`` if unknown."""
+    name = (profile.engine or DEFAULT_ENGINE).lower()
+    if name not in ENGINES:
+        return None
+    return _engine(name, tuple(sorted(profile.selectors.items())))
+
+
+def extract_listings(response: Response, profile: SiteProfile, page_type: str) -> list[dict[str, Any]] | None:
+    """Listings on one forum page; ``None`` when no known engine is configured (another plugin may know it)."""
+    engine = engine_for(profile)
+    if engine is None:
+        return None
+    if page_type != "thread" or not isinstance(response, TextResponse):
+        return []
+    return engine.extract_topic_page(response, profile)

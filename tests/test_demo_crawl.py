@@ -1,0 +1,135 @@
+"""End to end: crawl the three demo platforms into the real database and compare with the ground truth.
+
+Then crawl again unchanged (nothing new, no version), then crawl revision 1 of
+the same platforms (exactly the edited listings get a new version).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pymongo
+import pytest
+
+from crawler.models import Listing
+from crawler.testkit import diff_listings
+from tests.conftest import MongoServer, RunningDemo, run_cli, start_demo
+
+SITES = ["demo-forum", "demo-market", "demo-reviews"]
+
+
+@dataclass
+class Crawled:
+    demo: RunningDemo
+    env: dict[str, str]
+    db: pymongo.database.Database
+    truth: dict[str, list[dict]]
+    outputs: list[str]
+
+    def crawl(self, demo: RunningDemo | None = None) -> None:
+        demo = demo or self.demo
+        result = run_cli(["crawl", *SITES, "--no-progress"], {**self.env, **demo.env})
+        assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
+        self.outputs.append(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def crawled(mongo: MongoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawled]:
+    demo = start_demo()
+    name = "demo_e2e"
+    env = {
+        "MONGO_URI": mongo.uri,
+        "MONGO_DATABASE": name,
+        "TRAWLER_VAR_DIR": str(tmp_path_factory.mktemp("var")),
+    }
+    client = mongo.client()
+    client.drop_database(name)
+    state = Crawled(demo, env, client[name], demo.truth(), [])
+    state.crawl()
+    yield state
+    demo.server.stop()
+    client.drop_database(name)
+
+
+def stored(db: pymongo.database.Database, site: str) -> list[dict]:
+    return [{k: v for k, v in doc.items() if k != "crawl"} for doc in db.listings.find({"site": site})]
+
+
+@pytest.mark.parametrize("site", SITES)
+def test_first_crawl_stores_exactly_the_ground_truth(crawled: Crawled, site: str) -> None:
+    assert diff_listings(crawled.truth[site], stored(crawled.db, site)) == []
+
+
+def test_listing_counts_per_site_and_kind(crawled: Crawled) -> None:
+    counts = Counter((d["site"], d["kind"]) for d in crawled.db.listings.find({}, {"site": 1, "kind": 1}))
+    expected = Counter((site, item["kind"]) for site, items in crawled.truth.items() for item in items)
+    assert counts == expected
+    assert sum(counts.values()) == sum(len(v) for v in crawled.truth.values())
+
+
+def test_each_site_has_a_finished_run_record_with_its_counts(crawled: Crawled) -> None:
+    runs = {run["site"]: run for run in crawled.db.crawl_runs.find()}
+    assert sorted(runs) == SITES
+    for site, run in runs.items():
+        assert run["status"] == "finished", run
+        counts = run["counts"]
+        assert counts["listings_new"] == len(crawled.truth[site])
+        assert counts["listings_updated"] == counts["listings_unchanged"] == 0
+        assert counts["listings_quarantined"] == 0
+        assert counts["errors"] == 0
+        assert run["hook_errors"] == {}
+
+
+def test_nothing_was_quarantined_and_every_listing_has_crawl_metadata(crawled: Crawled) -> None:
+    assert crawled.db.quarantine.count_documents({}) == 0
+    for doc in crawled.db.listings.find():
+        meta = doc["crawl"]
+        assert meta["version"] == 1
+        assert meta["first_seen"] == meta["last_seen"]
+        assert meta["content_hash"] == Listing.model_validate(doc).content_hash()
+
+
+def test_recrawl_of_unchanged_sites_adds_nothing(crawled: Crawled) -> None:
+    before = crawled.db.listings.count_documents({})
+    crawled.crawl()
+    assert crawled.db.listings.count_documents({}) == before
+    assert crawled.db.listing_versions.count_documents({}) == 0
+    latest = {
+        run["site"]: run["counts"] for run in crawled.db.crawl_runs.find().sort("started_at", pymongo.DESCENDING).limit(3)
+    }
+    for site in SITES:
+        assert latest[site]["listings_new"] == 0
+        assert latest[site]["listings_updated"] == 0
+        assert latest[site]["listings_unchanged"] == len(crawled.truth[site])
+    moved = crawled.db.listings.count_documents({"$expr": {"$gt": ["$crawl.last_seen", "$crawl.first_seen"]}})
+    assert moved == before
+
+
+def test_revision_one_versions_exactly_the_edited_listings(crawled: Crawled) -> None:
+    crawled.demo.server.stop()
+    revised = start_demo(revision=1, port_base=crawled.demo.server.port_base, now=crawled.demo.options.now)
+    try:
+        crawled.crawl(revised)
+        new_truth = revised.truth()
+    finally:
+        revised.server.stop()
+    crawled.demo = start_demo(port_base=crawled.demo.server.port_base, now=crawled.demo.options.now)
+
+    def hashes(truth: dict[str, list[dict]]) -> dict[str, str]:
+        clean = ({k: v for k, v in i.items() if not k.startswith("_truth")} for items in truth.values() for i in items)
+        return {listing.id: listing.content_hash() for listing in map(Listing.model_validate, clean)}
+
+    old, new = hashes(crawled.truth), hashes(new_truth)
+    assert set(old) == set(new)
+    changed = {listing_id for listing_id in old if old[listing_id] != new[listing_id]}
+    assert changed, "revision 1 of the demo must edit some listings"
+    versioned = {v["listing_id"] for v in crawled.db.listing_versions.find()}
+    assert versioned == changed
+    assert crawled.db.listings.count_documents({"crawl.version": 2}) == len(changed)
+    for site in SITES:
+        assert diff_listings(new_truth[site], stored(crawled.db, site)) == []
+    for version in crawled.db.listing_versions.find():
+        assert version["version"] == 1
+        assert version["diff"], f"{version['_id']} has an empty diff"
