@@ -135,9 +135,12 @@ def test_relative_dates_use_the_date_header(pm, profile, site):
 
 def test_business_only_on_its_first_review_page(pm, profile, site):
     pages = site.pages()
-    second = extract(pm, html_response(f"{BASE}/biz/old-town-residence-london?page=2", pages["/biz/old-town-residence-london?page=2"].body), profile, "business")  # fmt: skip
-    assert Counter(i["kind"] for i in second) == {"review": 8}
-    first = extract(pm, html_response(f"{BASE}/biz/aqua-spa-sauna-lyon", pages["/biz/aqua-spa-sauna-lyon"].body), profile, "business")  # fmt: skip
+
+    def run(path: str) -> list[dict]:
+        return extract(pm, html_response(BASE + path, pages[path].body), profile, "business")
+
+    assert Counter(i["kind"] for i in run("/biz/old-town-residence-london?page=2")) == {"review": 8}
+    first = run("/biz/aqua-spa-sauna-lyon")
     assert [i["kind"] for i in first] == ["business"]
     assert first[0]["rating"] == {} and first[0]["extra"]["review_count"] == 0
 
@@ -182,7 +185,7 @@ def test_profile_selectors_override_the_engine(pm, site):
 )
 def test_element_text_helpers_match_the_shared_ones(markup):
     node = Selector(text=markup).css("div")
-    assert element_block_text(node[0].root for _ in [0]) == block_text(node)
+    assert element_block_text([node[0].root]) == block_text(node)
     assert element_text([node[0].root]) == text_of(node)
 
 

@@ -139,6 +139,7 @@ class _Builder:
         self.categories: list[Category] = []
         self.sellers: list[Seller] = []
         self.recruiter_accounts: dict[str, list[Seller]] = {}
+        self.recruiter_turn = self.rng.randrange(6)
 
     # -- people ------------------------------------------------------------
 
@@ -359,7 +360,10 @@ class _Builder:
             if slot in repost_pairs:
                 ad = self.repost(by_slot[repost_pairs[slot]], category, ages[slot])
             else:
-                recruiter = rng.choice(people) if slot in recruiter_slots else None
+                recruiter = None
+                if slot in recruiter_slots:  # in turn, so every recruiter posts here
+                    recruiter = people[self.recruiter_turn % len(people)]
+                    self.recruiter_turn += 1
                 ad = self.make_ad(category, ages[slot], recruiter)
             by_slot[slot] = ad
         category.ads = [by_slot[s] for s in range(n)]

@@ -1,0 +1,108 @@
+"""Benchmark: Trawler's full pipeline vs a minimal raw Scrapy spider, on the same demo platform, in one run.
+
+Both crawls fetch the same locally served platform with the same concurrency,
+robots.txt and AutoThrottle settings; Trawler also extracts complete listings,
+validates them and stores them in the embedded database (a fresh database per
+round). Rounds alternate raw/Trawler so machine noise hits both alike; the
+medians and their ratio are printed (target: 0.9 or more).
+
+    python bench/pipeline_vs_raw.py --site forum --scale 20 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pymongo
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from crawler.demo.base import BuildOptions  # noqa: E402
+from crawler.demo.process import DemoServer  # noqa: E402
+from crawler.storage import embedded  # noqa: E402
+
+COMMON = {
+    "ROBOTSTXT_OBEY": "True",
+    "AUTOTHROTTLE_ENABLED": "False",
+    "CONCURRENT_REQUESTS": "32",
+    "CONCURRENT_REQUESTS_PER_DOMAIN": "32",
+    "LOG_LEVEL": "WARNING",
+    "TELNETCONSOLE_ENABLED": "False",
+}
+
+
+def run_raw(start_url: str) -> tuple[int, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        stats_file = Path(tmp) / "stats.json"
+        args = [sys.executable, "-m", "scrapy", "runspider", str(REPO / "bench" / "raw_spider.py")]
+        for name, value in COMMON.items():
+            args += ["-s", f"{name}={value}"]
+        env = {**os.environ, "BENCH_START_URL": start_url, "BENCH_STATS_FILE": str(stats_file)}
+        env.pop("SCRAPY_SETTINGS_MODULE", None)
+        subprocess.run(args, cwd=tmp, env=env, check=True, capture_output=True)
+        stats = json.loads(stats_file.read_text())
+    return int(stats["response_received_count"]), float(stats["elapsed_time_seconds"])
+
+
+def run_trawler(site: str, env: dict[str, str], database: str, client: pymongo.MongoClient) -> tuple[int, float]:
+    args = [sys.executable, "-m", "crawler", "crawl", site, "--no-progress"]
+    for name, value in COMMON.items():
+        args += ["--set", f"{name}={value}"]
+    subprocess.run(args, cwd=REPO, env={**os.environ, **env, "MONGO_DATABASE": database}, check=True,
+                   capture_output=True)  # fmt: skip
+    run = client[database].crawl_runs.find_one({"site": site})
+    assert run["status"] == "finished", run
+    return int(run["counts"]["pages"]), float(run["elapsed_seconds"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--site", default="forum", choices=["forum", "market", "reviews"])
+    parser.add_argument("--scale", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--port-base", type=int, default=18471)
+    args = parser.parse_args()
+
+    var_dir = Path(tempfile.mkdtemp(prefix="trawler-bench-"))
+    state = embedded.ensure_running(var_dir)
+    client = pymongo.MongoClient(state.uri)
+    env = {"MONGO_URI": state.uri, "TRAWLER_VAR_DIR": str(var_dir)}
+    options = BuildOptions(scale=args.scale, now=datetime.now(UTC).replace(microsecond=0))
+    raw_rates: list[float] = []
+    trawler_rates: list[float] = []
+    with DemoServer(options, args.port_base) as server:
+        env.update(server.env)
+        start_url = server.urls[args.site] + "/"
+        for round_no in range(1, args.rounds + 1):
+            pages, seconds = run_raw(start_url)
+            raw_rates.append(pages / seconds)
+            print(f"round {round_no}: raw scrapy  {pages:6d} pages in {seconds:6.1f} s = {pages / seconds:6.1f} pages/s")
+            database = f"bench_{round_no}_{int(time.time())}"
+            pages, seconds = run_trawler(f"demo-{args.site}", env, database, client)
+            trawler_rates.append(pages / seconds)
+            listings = client[database].listings.count_documents({})
+            print(
+                f"round {round_no}: trawler      {pages:6d} pages in {seconds:6.1f} s = {pages / seconds:6.1f} pages/s"
+                f" ({listings} listings stored)"
+            )
+            client.drop_database(database)
+    embedded.stop(var_dir)
+    raw, full = statistics.median(raw_rates), statistics.median(trawler_rates)
+    print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"site demo-{args.site}, scale {args.scale}, {args.rounds} rounds, medians:")
+    print(f"raw scrapy {raw:.1f} pages/s, trawler full pipeline {full:.1f} pages/s, ratio {full / raw:.2f}")
+
+
+if __name__ == "__main__":
+    main()
