@@ -39,7 +39,9 @@ def robots(pages: dict) -> Protego:
 
 
 def _html_pages(pages: dict) -> dict[str, str]:
-    return {path: page.body.decode("utf-8") for path, page in pages.items() if page.content_type.startswith("text/html")}
+    return {
+        path: page.body.decode("utf-8") for path, page in pages.items() if page.content_type.startswith("text/html")
+    }
 
 
 def test_build_is_deterministic(pages: dict, truth: list[dict]) -> None:
@@ -67,7 +69,7 @@ def test_sizes_at_scale_1(platform: forum.ForumPlatform, pages: dict, truth: lis
     sizes = [len(t.posts) for t in platform.topics]
     assert min(sizes) == 1 and max(sizes) == 35
     assert max(len(t.page_starts) for t in platform.topics) == 4
-    assert sum('persons' in item.get("_truth", {}) for item in truth) == 44
+    assert sum("persons" in item.get("_truth", {}) for item in truth) == 44
     assert sum(not post.has_time for post in platform.posts) == 32
     assert {post.topic.board.lang for post in platform.posts if not post.has_time} == {"de"}
     assert sum("posted_at_tolerance_s" in item.get("_truth", {}) for item in truth) == 6

@@ -85,20 +85,21 @@ def test_exact_counts_at_scale_1(platform: market.Marketplace, pages: dict, trut
             else "user" if path.startswith("/user/") else "other"
         )  # fmt: skip
         kinds[kind] += 1
-    assert kinds == {"home": 1, "results": 12, "ad": 120, "user": 54, "other": 4}  # other: robots + 3 static
+    assert kinds == {"home": 1, "results": 12, "ad": 120, "user": 56, "other": 4}  # other: robots + 3 static
     planted = [t for t in truth.values() if t.get("_truth", {}).get("persons")]
     assert len(planted) == 15
     assert sorted(t["category"] for t in planted) == ["Jobs"] * 12 + ["Services"] * 3
     assert len([t for t in truth.values() if "repost_of" in t.get("_truth", {})]) == 4
-    assert len([t for t in truth.values() if "posted_at_tolerance_s" in t.get("_truth", {})]) == 9
-    assert len([a for a in platform.ads if a.posted_attr is None]) == 19
+    assert len([t for t in truth.values() if "posted_at_tolerance_s" in t.get("_truth", {})]) == 8
+    assert len([a for a in platform.ads if a.posted_attr is None]) == 21
     currencies = [t["price"]["currency"] for t in truth.values()]
     assert {c: currencies.count(c) for c in set(currencies)} == {
-        "EUR": 42, "GBP": 24, "RON": 9, "PLN": 14, "USD": 8, None: 23,
+        "EUR": 44, "GBP": 21, "RON": 10, "PLN": 14, "USD": 10, None: 21,
     }  # fmt: skip
-    assert sorted(t["price"]["raw"] for t in truth.values() if not t["price"]["amount"]) == ["Free"] * 4 + [
-        "Negotiable"
-    ] * 19
+    assert (
+        sorted(t["price"]["raw"] for t in truth.values() if not t["price"]["amount"])
+        == ["Free"] * 4 + ["Negotiable"] * 17
+    )
 
 
 def test_scale_multiplies_categories() -> None:
@@ -133,12 +134,12 @@ def test_robots_allows_every_listing(pages: dict, truth: dict) -> None:
 
 def test_page_sizes_are_realistic(pages: dict) -> None:
     sizes = [len(p.body) for path, p in pages.items() if path.startswith(("/c/", "/ad/"))]
-    assert 5_000 < min(sizes) and max(sizes) < 20_000
+    assert min(sizes) > 5_000 and max(sizes) < 20_000
 
 
 def test_revision_1_edits_a_fixed_subset_only(pages: dict, truth: dict, platform: market.Marketplace) -> None:
     revised = market.build(BuildOptions(revision=1))
-    assert revised.edited == ["a10006", "a10009", "a10050", "a10154", "a10270", "a10307"]
+    assert revised.edited == ["a10014", "a10020", "a10070", "a10148", "a10263", "a10300"]
     new_truth = {t["native_id"]: t for t in revised.truth(BASE, SITE)}
     assert set(new_truth) == set(truth)
     assert sorted(i for i in truth if truth[i] != new_truth[i]) == revised.edited
@@ -245,9 +246,9 @@ JS_BASE = "http://127.0.0.1:8474"
 def test_js_variant_is_deterministic_with_exact_counts(app: market_js.MarketJS, app_pages: dict) -> None:
     assert market_js.build(BuildOptions()).pages() == app_pages
     truth = app.truth(JS_BASE, "demo-market-js")
-    assert len(truth) == 24
+    assert len(truth) == 23
     assert len([t for t in truth if t.get("_truth", {}).get("persons")]) == 5
-    assert len(app_pages) == 79
+    assert len(app_pages) == 76
     assert sorted(p for p in app_pages if p.startswith("/api/ads")) == ["/api/ads?page=1", "/api/ads?page=2"]
     assert app_pages["/api/ads?page=1"].content_type == "application/json"
 
@@ -351,7 +352,9 @@ def test_js_app_renders_the_truth_for_the_extractor(app: market_js.MarketJS, app
     found, cards = [], set()
     for path in shells:
         body = app_pages[path].body.decode()
-        body = re.sub(r'<main class="container" id="app">.*?</main>', lambda _: rendered[path]["html"], body, flags=re.S)
+        head, rest = body.split('<main class="container" id="app">', 1)
+        tail = rest.split("</main>", 1)[1]
+        body = f'{head}<main class="container" id="app" data-ready="1">{rendered[path]["html"]}</main>{tail}'
         response = html_response(JS_BASE + path, body).replace(headers={"Date": now})
         if path.startswith("/ad.html"):
             found.extend(extract(pm, response, profile, "ad"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import scrapy
+from parsel import Selector
 from protego import Protego
 from scrapy.http import HtmlResponse, TextResponse
 
@@ -20,7 +22,8 @@ from crawler.plugins import TrawlerPluginManager, get_plugin_manager
 from crawler.profiles import SiteProfile, load_profile
 from crawler.spiderloader import spider_class
 from crawler.testkit import diff_listings, extract, html_response
-from plugins.forum.extractors import PhpBB, engine_for, lines_text
+from plugins import forum as forum_plugin
+from plugins.forum.extractors import PhpBB, day_time, engine_for, lines_text
 
 BASE = "http://127.0.0.1:9"
 SITE = "demo-forum"
@@ -80,12 +83,18 @@ def test_spot_checks(platform: forum.ForumPlatform, extracted: list[dict]) -> No
     assert thread["url"] == f"{BASE}/viewtopic.php?t=21"
     assert thread["category"] == "Jobs abroad"
     assert thread["extra"] == {"reply_count": 24, "view_count": 852}
-    assert "Call +44 7700 900123" in thread["body"] or "@viktor_work_tg" in thread["body"]
+    assert thread["body"] == (
+        "Urgent: hostess jobs in London, flight ticket paid by us, we keep your passport safe. "
+        "Salary 1300 EUR. Write on Telegram @viktor_work_tg"
+    )
+    assert "contacts" not in thread  # no contact element on a forum: phones stay in the text
 
     hostile = by_id["22:thread"]
     assert hostile["title"] == "CV format for applying in Austria <b>URGENT</b> & more"
 
-    legacy = next(p for p in platform.posts if not p.has_time and not forum.forum_pages.is_relative_text(p, REFERENCE_NOW))
+    legacy = next(
+        p for p in platform.posts if not p.has_time and not forum.forum_pages.is_relative_text(p, REFERENCE_NOW)
+    )
     item = by_id[f"{legacy.pid}:post"]
     assert item["posted_at_raw"] == forum.forum_pages.legacy_date(legacy.at, REFERENCE_NOW)
     assert "2026" in item["posted_at_raw"] and "<time" not in item["posted_at_raw"]
@@ -112,7 +121,10 @@ def test_signature_and_quote_are_not_in_the_body(extracted: list[dict]) -> None:
     for item in signed:
         assert item["extra"]["signature"] not in item["body"]
     recruiter_sig = next(i for i in signed if i["author"]["name"] == "viktor_work")
-    assert recruiter_sig["extra"]["signature"] == "Viktor Petrenko · International Staffing\nWhatsApp/Viber +44 7700 900123"
+    assert (
+        recruiter_sig["extra"]["signature"]
+        == "Viktor Petrenko · International Staffing\nWhatsApp/Viber +44 7700 900123"
+    )
 
 
 def test_only_the_first_page_gives_the_thread(pm: TrawlerPluginManager, platform: forum.ForumPlatform) -> None:
@@ -132,9 +144,6 @@ def test_broken_and_foreign_pages(pm: TrawlerPluginManager, platform: forum.Foru
     plain = TextResponse(url=f"{BASE}/robots.txt", body=b"User-agent: *", encoding="utf-8")
     assert extract(pm, plain, PROFILE, "thread") == []
     other_type = PROFILE.model_copy(update={"platform_type": "marketplace"})
-    assert pm.hook.trawler_extract_listings.get_hookimpls()  # sanity
-    from plugins import forum as forum_plugin
-
     assert forum_plugin.trawler_extract_listings(board_page, other_type, "thread") is None
     unknown_engine = PROFILE.model_copy(update={"engine": "vbulletin"})
     assert forum_plugin.trawler_extract_listings(board_page, unknown_engine, "thread") is None
@@ -149,9 +158,32 @@ def test_selector_override_from_the_profile(pm: TrawlerPluginManager, platform: 
     assert found[0]["extra"] == {"reply_count": len(topic.posts) - 1, "view_count": None}
 
 
-def test_lines_text_keeps_breaks() -> None:
-    from parsel import Selector
+def test_bigger_forum_across_a_dst_switch(pm: TrawlerPluginManager) -> None:
+    """Scale 2 adds a Romanian board; built the night summer time ends, "gestern, 03:13" is still right."""
+    bigger = forum.build(BuildOptions(scale=2, seed=11, now=datetime(2026, 10, 25, 1, 10, tzinfo=UTC)))
+    found: list[dict] = []
+    for path in bigger.pages():
+        if path.startswith("/viewtopic.php"):
+            found.extend(extract(pm, _response(bigger, BASE + path), PROFILE, "thread") or [])
+    assert diff_listings(bigger.truth(BASE, SITE), found) == []
 
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("gestern, 03:13", "2026-10-24T01:13:00+00:00"),  # CEST, the day before the switch
+        ("heute, 00:30", "2026-10-24T22:30:00+00:00"),
+        ("Yesterday, 2:05 pm", "2026-10-24T12:05:00+00:00"),
+        ("09. März 2026 14:05", None),
+        ("vor 3 Stunden", None),
+    ],
+)
+def test_day_time(text: str, expected: str | None) -> None:
+    found = day_time(text, datetime(2026, 10, 25, 1, 10, tzinfo=UTC), "Europe/Berlin")
+    assert (found.isoformat() if found else None) == expected
+
+
+def test_lines_text_keeps_breaks() -> None:
     node = Selector(text="<div>a  b<br>c<blockquote>x</blockquote><br><br>d</div>").css("div")
     assert lines_text(node.xpath(PhpBB.BODY_XPATH)) == "a b\nc\nd"
 
@@ -206,7 +238,9 @@ def _crawl(pm: TrawlerPluginManager, platform: forum.ForumPlatform) -> tuple[lis
     return fetched, items, stats
 
 
-def test_spider_reaches_every_listing(pm: TrawlerPluginManager, platform: forum.ForumPlatform, truth: list[dict]) -> None:
+def test_spider_reaches_every_listing(
+    pm: TrawlerPluginManager, platform: forum.ForumPlatform, truth: list[dict]
+) -> None:
     fetched, items, stats = _crawl(pm, platform)
     paths = {urlsplit(u).path + (f"?{urlsplit(u).query}" if urlsplit(u).query else "") for u in fetched}
     topic_pages = {p for p in platform.pages() if p.startswith("/viewtopic.php")}

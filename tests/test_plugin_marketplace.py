@@ -102,22 +102,34 @@ def test_extracts_the_revised_truth(pm, profile: SiteProfile) -> None:
 
 def test_spot_checks(pm, profile: SiteProfile, platform: market.Marketplace) -> None:
     found = {item["native_id"]: item for item in _extract_all(pm, profile, platform)}
-    forklift = found["a10110"]
-    assert forklift["title"] == "Forklift driver"
-    assert forklift["price"] == {"amount": 2100.0, "currency": "EUR", "raw": "2.100 €/month"}
-    assert forklift["author"] == {"name": "Tom Muller", "id": "u1246", "url": BASE + "/user/u1246"}
-    assert forklift["posted_at"] == datetime(2026, 10, 30, 9, 33, tzinfo=UTC)
-    assert forklift["posted_at_raw"] == "Oct 30, 2026"
-    assert forklift["category"] == "Jobs"
-    assert forklift["images"] == [BASE + "/img/a10110-1.jpg"]
-    assert forklift["contacts"] == {"raw": ["655 22 54 65", "tommul49@example.com"]}
-    assert forklift["extra"]["attributes"] == {"Job type": "Part-time", "Experience": "1+ year", "Contract": "Fixed term"}
-    bookkeeper = found["a10044"]  # a date-only, day-first date, midnight in Berlin
-    assert (bookkeeper["posted_at_raw"], bookkeeper["posted_at"]) == ("05.10.2026", datetime(2026, 10, 4, 22, tzinfo=UTC))
-    recruiter = found["a10064"]
-    assert recruiter["price"] == {"amount": None, "currency": None, "raw": "Negotiable"}
-    assert "Telegram: @piotr_praca_tg" in recruiter["contacts"]["raw"]
+    receptionist = found["a10063"]
+    assert receptionist["title"] == "Hotel receptionist"
+    assert receptionist["price"] == {"amount": 3050.0, "currency": "GBP", "raw": "£3,050/month"}
+    assert receptionist["author"] == {"name": "mihailop14", "id": "u1075", "url": BASE + "/user/u1075"}
+    assert receptionist["posted_at"] == datetime(2026, 10, 4, 23, 55, tzinfo=UTC)
+    assert receptionist["posted_at_raw"] == "Oct 5, 2026"
+    assert receptionist["category"] == "Jobs"
+    assert receptionist["location"] == {"raw": "Manchester, Ancoats"}
+    assert receptionist["images"] == [BASE + "/img/a10063-1.jpg"]
+    assert receptionist["contacts"] == {"raw": ["020 7946 0210", "mihailop14@example.com"]}
+    assert receptionist["body"].splitlines()[0] == "We are a small family business looking for a reliable colleague."
+    assert receptionist["extra"]["attributes"] == {
+        "Job type": "Temporary",
+        "Experience": "2+ years",
+        "Contract": "Permanent",
+    }
+    house = found["a10235"]  # "vor 2 Tagen", counted from the fetch time
+    assert (house["posted_at_raw"], house["posted_at"]) == ("vor 2 Tagen", datetime(2026, 10, 30, 12, tzinfo=UTC))
+    assert house["extra"]["attributes"]["Size"] == "96 m²"
+    recruiter = found["a10045"]  # a date-only, day-first date: midnight in Berlin
+    assert (recruiter["posted_at_raw"], recruiter["posted_at"]) == ("01.10.2026", datetime(2026, 9, 30, 22, tzinfo=UTC))
+    assert recruiter["price"] == {"amount": 2600.0, "currency": "PLN", "raw": "2 600,00 zł/week"}
+    assert recruiter["contacts"]["raw"] == ["5 1 2 3 4 5 6 7 8", "Telegram: @piotr_praca_tg"]
     assert recruiter["body"].startswith("Praca za granica")
+    repost = found["a10125"]
+    assert repost["price"] == {"amount": None, "currency": None, "raw": "Negotiable"}
+    assert repost["author"]["name"] == "Global Staff Kyiv"
+    assert repost["body"].startswith("Робота за кордоном")
     currencies = {item["price"].get("currency") for item in found.values()}
     assert currencies == {"EUR", "GBP", "PLN", "RON", "USD", None}
 
@@ -127,11 +139,11 @@ def test_empty_broken_and_other_pages_give_no_listings(pm, profile: SiteProfile,
     assert extract(pm, html_response(BASE + "/ad/a1", b""), profile, "ad") == []
     assert extract(pm, html_response(BASE + "/ad/a1", b"<html><body><div class='ad'><p>oops"), profile, "ad") == []
     assert extract(pm, _response("/c/jobs", pages["/c/jobs"].body), profile, "ad") == []
-    assert extract(pm, _response("/ad/a10110", pages["/ad/a10110"].body), profile, "results") == []
+    assert extract(pm, _response("/ad/a10063", pages["/ad/a10063"].body), profile, "results") == []
 
 
 def test_answers_only_for_marketplaces_and_known_engines(platform: market.Marketplace) -> None:
-    response = _response("/ad/a10110", platform.pages()["/ad/a10110"].body)
+    response = _response("/ad/a10063", platform.pages()["/ad/a10063"].body)
     forum = SiteProfile(name="f", platform_type="forum", start_urls=[BASE + "/"])
     other_engine = SiteProfile(name="m", platform_type="marketplace", start_urls=[BASE + "/"], engine="nope")
     assert plugin.trawler_extract_listings(response=response, profile=forum, page_type="ad") is None
@@ -139,11 +151,11 @@ def test_answers_only_for_marketplaces_and_known_engines(platform: market.Market
 
 
 def test_profile_selectors_override_the_preset(platform: market.Marketplace) -> None:
-    body = platform.pages()["/ad/a10110"].body.replace(b'class="ad-title"', b'class="headline"')
-    response = _response("/ad/a10110", body)
+    body = platform.pages()["/ad/a10063"].body.replace(b'class="ad-title"', b'class="headline"')
+    response = _response("/ad/a10063", body)
     custom = SiteProfile(name="m", platform_type="marketplace", start_urls=[BASE + "/"], selectors={"title": "h1"})
     [found] = plugin.trawler_extract_listings(response=response, profile=custom, page_type="ad")
-    assert found["title"] == "Forklift driver"
+    assert found["title"] == "Hotel receptionist"
 
 
 def test_reads_dt_dd_attribute_tables(profile: SiteProfile) -> None:

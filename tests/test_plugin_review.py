@@ -204,7 +204,7 @@ class _Stats:
 
 
 def crawl(pm, profile, pages):
-    """A tiny network-free crawl: robots.txt obeyed, duplicates dropped, every callback run."""
+    """A tiny network-free crawl: robots.txt obeyed, duplicates dropped, every callback run (Scrapy's order aside)."""
     spider = spider_class(pm, profile)()
     spider.plugins = pm
     spider.crawler = SimpleNamespace(stats=_Stats())
@@ -252,3 +252,10 @@ def test_spider_reaches_every_listing(pm, profile, site):
     }
     assert spider.crawler.stats.values["trawler/pages/business"] == 35
     assert spider.crawler.stats.values["trawler/listings_extracted"] == len(truth)
+
+
+def test_spider_can_start_from_a_business_page(pm, site):
+    start = SiteProfile(name=SITE, platform_type="review", start_urls=[f"{BASE}/biz/old-town-residence-london"])
+    _, fetched, items = crawl(pm, start, site.pages())
+    assert fetched == [f"/biz/old-town-residence-london{q}" for q in ("", "?page=2", "?page=3", "?page=4")]
+    assert Counter(i["kind"] for i in items) == {"business": 1, "review": 25}

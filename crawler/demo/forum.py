@@ -37,6 +37,7 @@ from typing import Any
 
 from crawler.demo import forum_pages
 from crawler.demo.base import BuildOptions, Page
+from crawler.demo.forum_pages import POSTS_PER_PAGE, TOPICS_PER_PAGE
 from crawler.demo.world import (
     DESTINATIONS,
     PHONE_STYLES,
@@ -51,8 +52,6 @@ NAME = "forum"
 PLATFORM_TYPE = "forum"
 DEFAULT_PORT = 8471
 TIMEZONE = "Europe/Berlin"  # the board's clock; the site profile says the same
-TOPICS_PER_PAGE = 5
-POSTS_PER_PAGE = 10
 THREADS_PER_BOARD = 8
 EDIT_SHARE = 0.05
 RECRUITER_REPLY_SHARE = 0.08  # replies by a recruiter in ordinary topics
@@ -178,7 +177,7 @@ HOSTILE = [
     "Someone sent me this: <script>alert('you have won')</script> lol",
     "Why does the forum show <b>tags</b> as text?",
     "Salary 1200 < 1500 & rent > 600, does that make sense?",
-    '</div></div> oops, did I break the page? "quotes" & \'apostrophes\'',
+    "</div></div> oops, did I break the page? \"quotes\" & 'apostrophes'",
 ]
 SIGNATURES = ["Sorry for my bad English", "Carpe diem", "Living abroad since {year}", "Be kind.",
               "Moved from {city} to {city2}\nStill learning the language"]  # fmt: skip
@@ -297,6 +296,8 @@ class Category:
 
 
 class _Generator:
+    """Draws the whole forum from one seeded RNG, in a fixed order (users, then board by board)."""
+
     def __init__(self, options: BuildOptions) -> None:
         self.options = options
         self.rng = random.Random(f"{NAME}-{options.seed}")
@@ -321,7 +322,9 @@ class _Generator:
             self.users.append(User(uid, person.handle, person=person, signature=signature, location=person.city))
             uid += rng.randrange(1, 4)
         for person in self.recruiters:
-            signature = f"{person.name} · International Staffing\nWhatsApp/Viber {format_phone(person.phone, 'international')}"
+            signature = (
+                f"{person.name} · International Staffing\nWhatsApp/Viber {format_phone(person.phone, 'international')}"
+            )
             user = User(uid, person.handle, person=person, signature=signature, location=person.city)
             self.recruiter_users[person.key] = user
             uid += rng.randrange(1, 4)
@@ -404,7 +407,13 @@ class _Generator:
                 count = rng.randrange(31, 36)  # every board has one long topic (4 pages)
             else:
                 roll = rng.random()
-                count = rng.randrange(1, 10) if roll < 0.6 else rng.randrange(10, 21) if roll < 0.9 else rng.randrange(21, 31)
+                count = (
+                    rng.randrange(1, 10)
+                    if roll < 0.6
+                    else rng.randrange(10, 21)
+                    if roll < 0.9
+                    else rng.randrange(21, 31)
+                )
         if rng.random() < 0.05 or (theme == "travel" and index == 3):
             title = f"{title} <b>URGENT</b> & more"  # hostile: must come back as this literal text
         topic = Topic(board, title, views=0, sticky=sticky)
@@ -501,7 +510,10 @@ class _Generator:
 def _ambiguous_local(moment: datetime) -> bool:
     """Whether the board's wall-clock time of ``moment`` occurs twice (the night DST ends)."""
     local = moment.astimezone(forum_pages.TZ).replace(tzinfo=None)
-    return local.replace(tzinfo=forum_pages.TZ, fold=0).utcoffset() != local.replace(tzinfo=forum_pages.TZ, fold=1).utcoffset()
+    return (
+        local.replace(tzinfo=forum_pages.TZ, fold=0).utcoffset()
+        != local.replace(tzinfo=forum_pages.TZ, fold=1).utcoffset()
+    )
 
 
 # --- the platform ---------------------------------------------------------------------------------------------------
@@ -574,7 +586,8 @@ class ForumPlatform:
                 out.append(item)
                 if post.number == 1:
                     thread = {
-                        **{k: item[k] for k in ("site", "platform_type", "body", "author", "posted_at")},
+                        **{k: item[k] for k in ("site", "platform_type", "body", "posted_at")},
+                        "author": dict(item["author"]),
                         "_id": thread_id,
                         "kind": "thread",
                         "url": f"{base}{topic.page_path(0)}",

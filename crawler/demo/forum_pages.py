@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 TZ = ZoneInfo("Europe/Berlin")
 SITE_NAME = "Expat Workers Forum"
+TOPICS_PER_PAGE = 5  # phpBB's "topics per page" board setting (default 25, set low here)
+POSTS_PER_PAGE = 10  # phpBB's "posts per page"
 FIRST = ' class="first"'
 _DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 _MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
@@ -157,9 +159,12 @@ def _layout(title: str, section: str, trail: list[tuple[str, str, int | None]], 
 </div>
 <div id="search-box" class="search-box search-header" role="search">
 <form action="/search.php" method="get" id="search"><fieldset>
-<input name="keywords" id="keywords" type="search" maxlength="128" title="Search for keywords" class="inputbox search tiny" size="20" value="" placeholder="Search…" />
-<button class="button button-search" type="submit" title="Search"><i class="icon fa-search fa-fw" aria-hidden="true"></i><span class="sr-only">Search</span></button>
-<a href="/search.php" class="button button-search-end" title="Advanced search"><i class="icon fa-cog fa-fw" aria-hidden="true"></i><span class="sr-only">Advanced search</span></a>
+<input name="keywords" id="keywords" type="search" maxlength="128" title="Search for keywords"
+ class="inputbox search tiny" size="20" value="" placeholder="Search…" />
+<button class="button button-search" type="submit" title="Search">
+<i class="icon fa-search fa-fw" aria-hidden="true"></i><span class="sr-only">Search</span></button>
+<a href="/search.php" class="button button-search-end" title="Advanced search">
+<i class="icon fa-cog fa-fw" aria-hidden="true"></i><span class="sr-only">Advanced search</span></a>
 </fieldset></form>
 </div>
 </div></div>
@@ -174,9 +179,14 @@ def _layout(title: str, section: str, trail: list[tuple[str, str, int | None]], 
 <li><a href="/memberlist.php?mode=team" role="menuitem"><span>The team</span></a></li>
 </ul></div>
 </li>
-<li data-skip-responsive="true"><a href="/app.php/help/faq" rel="help" title="Frequently Asked Questions" role="menuitem"><i class="icon fa-question-circle fa-fw" aria-hidden="true"></i><span>FAQ</span></a></li>
-<li class="rightside" data-skip-responsive="true"><a href="/ucp.php?mode=login&amp;redirect=index.php" title="Login" accesskey="x" role="menuitem"><i class="icon fa-power-off fa-fw" aria-hidden="true"></i><span>Login</span></a></li>
-<li class="rightside" data-skip-responsive="true"><a href="/ucp.php?mode=register" role="menuitem"><i class="icon fa-pencil-square-o fa-fw" aria-hidden="true"></i><span>Register</span></a></li>
+<li data-skip-responsive="true">
+<a href="/app.php/help/faq" rel="help" title="Frequently Asked Questions" role="menuitem">
+<i class="icon fa-question-circle fa-fw" aria-hidden="true"></i><span>FAQ</span></a></li>
+<li class="rightside" data-skip-responsive="true">
+<a href="/ucp.php?mode=login&amp;redirect=index.php" title="Login" accesskey="x" role="menuitem">
+<i class="icon fa-power-off fa-fw" aria-hidden="true"></i><span>Login</span></a></li>
+<li class="rightside" data-skip-responsive="true"><a href="/ucp.php?mode=register" role="menuitem">
+<i class="icon fa-pencil-square-o fa-fw" aria-hidden="true"></i><span>Register</span></a></li>
 </ul>
 <ul id="nav-breadcrumbs" class="nav-breadcrumbs linklist navlinks" role="menubar">
 <li class="breadcrumbs" itemscope itemtype="https://schema.org/BreadcrumbList">
@@ -192,14 +202,18 @@ def _layout(title: str, section: str, trail: list[tuple[str, str, int | None]], 
 <div id="page-footer" class="page-footer" role="contentinfo">
 <div class="navbar" role="navigation"><div class="inner">
 <ul id="nav-footer" class="nav-footer linklist" role="menubar">
-<li class="breadcrumbs"><span class="crumb"><a href="/" data-navbar-reference="index"><i class="icon fa-home fa-fw" aria-hidden="true"></i><span>Board index</span></a></span></li>
+<li class="breadcrumbs"><span class="crumb"><a href="/" data-navbar-reference="index">
+<i class="icon fa-home fa-fw" aria-hidden="true"></i><span>Board index</span></a></span></li>
 <li class="rightside">All times are <span title="Europe/Berlin">Europe/Berlin</span></li>
-<li class="rightside"><a href="/ucp.php?mode=delete_cookies" data-ajax="true" data-refresh="true" role="menuitem"><i class="icon fa-trash fa-fw" aria-hidden="true"></i><span>Delete cookies</span></a></li>
-<li class="rightside" data-last-responsive="true"><a href="/memberlist.php?mode=contactadmin" role="menuitem"><i class="icon fa-envelope fa-fw" aria-hidden="true"></i><span>Contact us</span></a></li>
+<li class="rightside"><a href="/ucp.php?mode=delete_cookies" data-ajax="true" data-refresh="true" role="menuitem">
+<i class="icon fa-trash fa-fw" aria-hidden="true"></i><span>Delete cookies</span></a></li>
+<li class="rightside" data-last-responsive="true"><a href="/memberlist.php?mode=contactadmin" role="menuitem">
+<i class="icon fa-envelope fa-fw" aria-hidden="true"></i><span>Contact us</span></a></li>
 </ul>
 </div></div>
 <div class="copyright">
-<p class="footer-row"><span class="footer-copyright">Powered by <a href="https://www.phpbb.com/">phpBB</a>&reg; Forum Software &copy; phpBB Limited</span></p>
+<p class="footer-row"><span class="footer-copyright">Powered by <a href="https://www.phpbb.com/">phpBB</a>
+&reg; Forum Software &copy; phpBB Limited</span></p>
 </div>
 </div>
 </div>
@@ -229,13 +243,16 @@ def _pagination(total: int, label: str, start: int, per_page: int, path_for: Cal
     current = start // per_page + 1
     plural = label if total == 1 else label + "s"
     if pages == 1:
-        return f'<div class="pagination">\n{total} {plural} &bull; Page <strong>1</strong> of <strong>1</strong>\n</div>'
+        return (
+            f'<div class="pagination">\n{total} {plural} &bull; Page <strong>1</strong> of <strong>1</strong>\n</div>'
+        )
     items = []
     if current > 1:
         href = escape(path_for((current - 2) * per_page))
         items.append(
             f'<li class="arrow previous"><a class="button button-icon-only" href="{href}" rel="prev" role="button">'
-            '<i class="icon fa-chevron-left fa-fw" aria-hidden="true"></i><span class="sr-only">Previous</span></a></li>'
+            '<i class="icon fa-chevron-left fa-fw" aria-hidden="true"></i>'
+            '<span class="sr-only">Previous</span></a></li>'
         )
     for number in range(1, pages + 1):
         if number == current:
@@ -258,7 +275,9 @@ def _pagination(total: int, label: str, start: int, per_page: int, path_for: Cal
 def _jumpbox(platform: ForumPlatform, back_href: str, back_label: str) -> str:
     links = []
     for category in platform.categories:
-        links.append(f'<li><a href="{category.path}" class="jumpbox-cat-link"><span>{escape(category.name)}</span></a></li>')
+        links.append(
+            f'<li><a href="{category.path}" class="jumpbox-cat-link"><span>{escape(category.name)}</span></a></li>'
+        )
         for board in category.boards:
             links.append(
                 f'<li><a href="{board.page_path(0)}" class="jumpbox-sub-link"><span class="spacer"></span> '
@@ -268,8 +287,9 @@ def _jumpbox(platform: ForumPlatform, back_href: str, back_label: str) -> str:
         f'<div class="action-bar actions-jump">\n<p class="jumpbox-return"><a href="{escape(back_href)}" '
         f'class="left-box arrow-left" accesskey="r"><i class="icon fa-angle-left fa-fw icon-black"></i>'
         f"<span>Return to {escape(back_label)}</span></a></p>\n"
-        '<div class="jumpbox dropdown-container dropdown-container-right dropdown-up dropdown-left dropdown-button-control">'
-        '<span title="Jump to" class="button button-secondary dropdown-trigger dropdown-select"><span>Jump to</span></span>'
+        '<div class="jumpbox dropdown-container dropdown-container-right dropdown-up dropdown-left '
+        'dropdown-button-control"><span title="Jump to" class="button button-secondary dropdown-trigger '
+        'dropdown-select"><span>Jump to</span></span>'
         '<div class="dropdown"><ul class="dropdown-contents">\n' + "\n".join(links) + "\n</ul></div></div>\n</div>"
     )
 
@@ -360,8 +380,6 @@ def _topic_row(topic: Topic, index: int, now: datetime) -> str:
 
 
 def render_board(platform: ForumPlatform, board: Board, start: int) -> Page:
-    from crawler.demo.forum import TOPICS_PER_PAGE
-
     now = platform.options.now
     topics = board.topics[start : start + TOPICS_PER_PAGE]
     pagination = _pagination(len(board.topics), "topic", start, TOPICS_PER_PAGE, board.page_path)
@@ -384,7 +402,10 @@ def render_board(platform: ForumPlatform, board: Board, start: int) -> Page:
         f'<ul class="topiclist topics">\n{rows}\n</ul>\n</div>\n</div>\n'
         f'<div class="action-bar bar-bottom">\n{action}\n</div>\n' + _jumpbox(platform, "/", "Board index")
     )
-    trail = [(board.category.path, board.category.name, board.category.fid), (board.page_path(0), board.name, board.fid)]
+    trail = [
+        (board.category.path, board.category.name, board.category.fid),
+        (board.page_path(0), board.name, board.fid),
+    ]
     return _layout(board.name, "viewforum", trail, body)
 
 
@@ -452,8 +473,6 @@ def _post(post: Post, index: int, now: datetime) -> str:
 
 
 def render_topic(platform: ForumPlatform, topic: Topic, start: int) -> Page:
-    from crawler.demo.forum import POSTS_PER_PAGE
-
     now = platform.options.now
     board = topic.board
     pagination = _pagination(len(topic.posts), "post", start, POSTS_PER_PAGE, topic.page_path)
@@ -474,13 +493,17 @@ def render_topic(platform: ForumPlatform, topic: Topic, start: int) -> Page:
         f"{posts}\n"
         f'<div class="action-bar bar-bottom">\n{action}\n</div>\n' + _jumpbox(platform, board.page_path(0), board.name)
     )
-    trail = [(board.category.path, board.category.name, board.category.fid), (board.page_path(0), board.name, board.fid)]
+    trail = [
+        (board.category.path, board.category.name, board.category.fid),
+        (board.page_path(0), board.name, board.fid),
+    ]
     return _layout(topic.title, "viewtopic", trail, body)
 
 
 def render_faq() -> Page:
     body = (
-        '<h2 class="faq-title">Frequently Asked Questions</h2>\n<div class="panel bg1" id="faqlinks"><div class="inner">'
+        '<h2 class="faq-title">Frequently Asked Questions</h2>\n'
+        '<div class="panel bg1" id="faqlinks"><div class="inner">'
         "<dl><dt><strong>Why do I need to register?</strong></dt><dd>You may not have to, it is up to the "
         "administrator of the board as to whether you need to register in order to post messages.</dd>"
         "<dt><strong>What are signatures?</strong></dt><dd>A signature is text shown below every one of your "

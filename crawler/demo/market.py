@@ -131,6 +131,8 @@ def _relative_moment(now: datetime, delta: timedelta) -> datetime:
 
 
 class _Builder:
+    """Makes the sellers, categories and ads in a fixed order from one seeded random generator."""
+
     def __init__(self, options: BuildOptions) -> None:
         self.options = options
         self.rng = random.Random(f"{NAME}-{options.seed}")
@@ -303,12 +305,12 @@ class _Builder:
         """The same ad by another account of the same person, with a small edit."""
         rng = self.rng
         ad = self.make_ad(category, age, None)  # a fresh id, date and account to start from
-        seller = original.seller
         if original.persons:
             accounts = self.recruiter_accounts[original.persons[0]]
             seller = accounts[1] if original.seller is accounts[0] else accounts[0]
-        else:
-            seller = next(s for s in self.sellers if s is not original.seller and s.country == original.seller.country)
+        else:  # another private account, preferably in the same country (same currency)
+            others = [s for s in self.sellers if s is not original.seller]
+            seller = next((s for s in others if s.country == original.seller.country), others[0])
         paragraphs = list(original.paragraphs)
         contacts = list(original.contacts)
         amount, location = original.amount, original.location
@@ -325,7 +327,7 @@ class _Builder:
         elif amount:
             amount += 50
         if phone:  # and the contact line too
-            used = {line for _kind, line in contacts} | set(shown)
+            used = {line.split(": ", 1)[-1] for _kind, line in contacts} | set(shown)
             fresh = [format_phone(phone, s) for s in RECRUITER_PHONE_STYLES if format_phone(phone, s) not in used]
             contacts = [(k, rng.choice(fresh) if k == "phone" else line) for k, line in contacts]
             location = person.city if person else location
@@ -347,12 +349,14 @@ class _Builder:
             total += timedelta(minutes=rng.randint(90, 3600))
             ages.append(total)  # ages[0] is the newest
         recruiter_slots = set(rng.sample(range(n), RECRUITER_SLOTS.get(category.kind, 0)))
-        repost_pairs: dict[int, int] = {}  # newer slot -> older (original) slot
-        originals = sorted(s for s in recruiter_slots if s >= 10) if category.kind == "jobs" else []
+        reposts = REPOSTS.get(category.kind, 0)
+        # Reposts copy the oldest recruiter ads (a rental ad in housing) into newer, ordinary slots.
+        originals = sorted(recruiter_slots)[-reposts:] if recruiter_slots and reposts else []
         if category.kind == "housing":
-            originals = [rng.randrange(15, n)]
-        free = [s for s in range(10) if s not in recruiter_slots]
-        for original in rng.sample(originals, REPOSTS.get(category.kind, 0)):
+            originals = [rng.randrange(n // 2, n)]
+        free = [s for s in range(min(originals, default=0)) if s not in recruiter_slots]
+        repost_pairs: dict[int, int] = {}  # newer slot -> older (original) slot
+        for original in originals[: len(free)]:
             repost_pairs[free.pop(rng.randrange(len(free)))] = original
         people = recruiters()
         by_slot: dict[int, Ad] = {}

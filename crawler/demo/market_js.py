@@ -4,7 +4,7 @@ A small inline vanilla script fetches JSON and renders the *same* markup as
 :mod:`crawler.demo.market_pages` (result cards, ad pages), so one extractor
 reads both once a browser has rendered the page. Without rendering, a crawler
 sees only empty shells. It shows a subset of the marketplace's ads (every
-sixth, and the reposts: 24 at scale 1)::
+sixth, and the reposts: 23 at scale 1)::
 
     /  and  /?page=N        shell; the script renders /api/ads?page=N as result cards
     /ad.html?id=<id>        shell; the script renders /api/ad/<id> as an ad page

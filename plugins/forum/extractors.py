@@ -14,11 +14,12 @@ compiled once, and dateparser only for posts without a ``<time datetime>``.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
+from zoneinfo import ZoneInfo
 
 from parsel import Selector, SelectorList
 from scrapy.http import Response, TextResponse
@@ -30,6 +31,10 @@ _DIGITS = re.compile(r"\d[\d,.]*")
 _USER_ID = re.compile(r"[?&;]u=(\d+)")
 _TOPIC_ID = re.compile(r"[?&;]t=(\d+)")
 _SPACE = re.compile(r"[ \t\r\f\v]+")
+# phpBB's own relative dates: "Today, 14:05", "Yesterday, 2:05 pm", "gestern, 14:05" (language packs).
+_DAY_WORDS = {"today": 0, "yesterday": 1, "heute": 0, "gestern": 1, "azi": 0, "astăzi": 0, "ieri": 1,
+              "aujourd'hui": 0, "hier": 1, "hoy": 0, "ayer": 1, "dzisiaj": 0, "wczoraj": 1}  # fmt: skip
+_DAY_TIME = re.compile(r"^([^\W\d]+(?:'[^\W\d]+)?),?\s+(\d{1,2}):(\d{2})(?:\s*([ap])\.?m\.?)?$", re.IGNORECASE)
 
 
 def _int(text: str | None) -> int | None:
@@ -63,6 +68,26 @@ def fetch_time(response: Response) -> datetime:
     return datetime.now(UTC)
 
 
+def day_time(text: str, now: datetime, timezone: str) -> datetime | None:
+    """``"gestern, 14:05"`` as an aware UTC datetime, or ``None`` if ``text`` is not of that form.
+
+    Computed on the board's calendar so the UTC offset is that of the date
+    meant, not of ``now`` (which is what dateparser's relative mode uses and
+    gets wrong by an hour around the DST switches). No dateparser call either.
+    """
+    found = _DAY_TIME.match(text)
+    if not found or found.group(1).lower() not in _DAY_WORDS:
+        return None
+    hour, minute, meridiem = int(found.group(2)), int(found.group(3)), (found.group(4) or "").lower()
+    if meridiem:
+        hour = hour % 12 + (12 if meridiem == "p" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    zone = ZoneInfo(timezone)
+    day = now.astimezone(zone).date() - timedelta(days=_DAY_WORDS[found.group(1).lower()])
+    return datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
+
+
 class PhpBB:
     """phpBB 3.x with prosilver or a derived style (the most common forum software)."""
 
@@ -71,7 +96,7 @@ class PhpBB:
         # navigation
         "forum_links": "a.forumtitle, a.subforum",
         "topic_links": "a.topictitle",
-        "next_page": "div.pagination li.next a, div.pagination a[rel=next]",
+        "next_page": "div.pagination li.next a",  # 3.1+: li.next (3.3: li.arrow.next) > a[rel=next]
         # topic page
         "topic_link": "h2.topic-title a",
         "board": "#nav-breadcrumbs .crumb[data-forum-id] span[itemprop=name]",
@@ -192,9 +217,13 @@ class PhpBB:
             machine, shown = self.date(post)
             if machine:
                 posted_at = parse_datetime(machine)
-            else:
+            elif shown:
                 now = now or fetch_time(response)
-                posted_at = parse_datetime(shown, now=now, timezone=profile.timezone)
+                posted_at = day_time(shown, now, profile.timezone) or parse_datetime(
+                    shown, now=now, timezone=profile.timezone
+                )
+            else:
+                posted_at = None
             out.append(
                 {
                     "kind": "post",
@@ -234,7 +263,7 @@ def _engine(name: str, overrides: tuple[tuple[str, str], ...]) -> PhpBB:
 
 
 def engine_for(profile: SiteProfile) -> PhpBB | None:
-    """The engine preset a profile names (phpBB when it names none), with its selector overrides; ``None`` if unknown."""
+    """The engine preset the profile names (phpBB if none) with its selector overrides; ``None`` if unknown."""
     name = (profile.engine or DEFAULT_ENGINE).lower()
     if name not in ENGINES:
         return None

@@ -17,12 +17,17 @@ Engine presets (the profile's ``engine``): ``classifieds`` (the default).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from crawler.platform import PlatformTypeSpec
 from crawler.plugins import hookimpl
 from plugins.marketplace.extractors import extract_listings
 from plugins.marketplace.spider import MarketplaceSpider
+
+if TYPE_CHECKING:
+    from scrapy.http import Response
+
+    from crawler.profiles import SiteProfile
 
 PLATFORM_TYPE = "marketplace"
 
@@ -40,7 +45,7 @@ def trawler_register_platform_types() -> list[PlatformTypeSpec]:
 
 
 @hookimpl
-def trawler_extract_listings(response: Any, profile: Any, page_type: str) -> list[dict[str, Any]] | None:
+def trawler_extract_listings(response: Response, profile: SiteProfile, page_type: str) -> list[dict[str, Any]] | None:
     if profile.platform_type != PLATFORM_TYPE:
         return None
     return extract_listings(response, profile, page_type)

@@ -26,12 +26,17 @@ class ReviewSpider(ProfileSpider):
         "category_link": "a.category-link::attr(href)",
         "business_link": "a.biz-link::attr(href)",
         "next_page": "a[rel~=next]::attr(href), link[rel~=next]::attr(href)",
+        "business_page": "h1.biz-name",
     }
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
-        """The start page: the category directory and whatever categories it features."""
+        """A start page: usually the home page, but an analyst may start from a business or a category."""
+        if isinstance(response, TextResponse) and response.css(self._selector("business_page")):
+            yield from self.parse_business(response)
+            return
         yield from self._follow(response, "directory_link", self.parse_directory)
         yield from self._follow(response, "category_link", self.parse_business_list)
+        yield from self._follow(response, "business_link", self.parse_business)
 
     def parse_directory(self, response: Response) -> Iterator[Any]:
         yield from self._follow(response, "category_link", self.parse_business_list)
