@@ -89,10 +89,13 @@ def parse_datetime(
     if now is not None and _looks_relative(text):
         import dateparser
 
-        base = now.astimezone(ZoneInfo(timezone)).replace(tzinfo=None)
-        settings = {"RELATIVE_BASE": base, "TIMEZONE": timezone, "RETURN_AS_TIMEZONE_AWARE": True}
+        # "yesterday, 03:13" names a wall-clock time: resolve it in the site's zone with that day's offset.
+        # "3 hours ago" is a duration: resolve it in UTC, so a daylight-saving change in between is no error.
+        zone = ZoneInfo(timezone) if _CLOCK_TIME.search(text) else UTC
+        base = now.astimezone(zone).replace(tzinfo=None)
+        settings = {"RELATIVE_BASE": base, "RETURN_AS_TIMEZONE_AWARE": False}
         found = dateparser.parse(text, languages=list(languages) if languages else None, settings=settings)
-        return found.astimezone(UTC) if found else None
+        return found.replace(tzinfo=zone).astimezone(UTC) if found else None
     return _parse_absolute(text, timezone, languages)
 
 
@@ -101,6 +104,9 @@ _RELATIVE_WORDS = re.compile(
     r"acum|ieri|azi|назад|вчера|сегодня|temu|wczoraj|dzisiaj|тому|вчора|前|昨天|今天",
     re.IGNORECASE,
 )
+
+
+_CLOCK_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
 
 
 def _looks_relative(text: str) -> bool:

@@ -272,13 +272,14 @@ def _pagination(total: int, label: str, start: int, per_page: int, path_for: Cal
     )
 
 
-def _jumpbox(platform: ForumPlatform, back_href: str, back_label: str) -> str:
+def _jumpbox(platform: ForumPlatform, back_href: str, back_label: str, current: Category) -> str:
+    """The "Jump to" menu: every category, and the boards of the current one (keeps pages small at scale)."""
     links = []
     for category in platform.categories:
         links.append(
             f'<li><a href="{category.path}" class="jumpbox-cat-link"><span>{escape(category.name)}</span></a></li>'
         )
-        for board in category.boards:
+        for board in category.boards if category is current else []:
             links.append(
                 f'<li><a href="{board.page_path(0)}" class="jumpbox-sub-link"><span class="spacer"></span> '
                 f"<span>&#8627; &nbsp; {escape(board.name)}</span></a></li>"
@@ -356,7 +357,7 @@ def render_category(platform: ForumPlatform, category: Category) -> Page:
         f'<h2 class="forum-title"><a href="{category.path}">{escape(category.name)}</a></h2>\n'
         + _forabg(category, platform.options.now)
         + "\n"
-        + _jumpbox(platform, "/", "Board index")
+        + _jumpbox(platform, "/", "Board index", category)
     )
     return _layout(category.name, "viewforum", [(category.path, category.name, category.fid)], body)
 
@@ -400,7 +401,8 @@ def render_board(platform: ForumPlatform, board: Board, start: int) -> Page:
         '<dl class="row-item"><dt><div class="list-inner">Topics</div></dt><dd class="posts">Replies</dd>'
         '<dd class="views">Views</dd><dd class="lastpost"><span>Last post</span></dd></dl>\n</li>\n</ul>\n'
         f'<ul class="topiclist topics">\n{rows}\n</ul>\n</div>\n</div>\n'
-        f'<div class="action-bar bar-bottom">\n{action}\n</div>\n' + _jumpbox(platform, "/", "Board index")
+        f'<div class="action-bar bar-bottom">\n{action}\n</div>\n'
+        + _jumpbox(platform, "/", "Board index", board.category)
     )
     trail = [
         (board.category.path, board.category.name, board.category.fid),
@@ -491,7 +493,8 @@ def render_topic(platform: ForumPlatform, topic: Topic, start: int) -> Page:
         f'<div class="topic-stats"><span class="topic-replies">Replies: {len(topic.posts) - 1}</span> &bull; '
         f'<span class="topic-views">Views: {topic.views:,}</span></div>\n'
         f"{posts}\n"
-        f'<div class="action-bar bar-bottom">\n{action}\n</div>\n' + _jumpbox(platform, board.page_path(0), board.name)
+        f'<div class="action-bar bar-bottom">\n{action}\n</div>\n'
+        + _jumpbox(platform, board.page_path(0), board.name, board.category)
     )
     trail = [
         (board.category.path, board.category.name, board.category.fid),

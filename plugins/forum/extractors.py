@@ -106,6 +106,7 @@ class PhpBB:
         # inside one post
         "subject": "h3 a",
         "author": "dl.postprofile dt .username, dl.postprofile dt .username-coloured",
+        "author_line": "p.author",  # "by NAME » DATE"
         "time": "p.author time",
         "content": "div.content",
         "signature": "div.signature",
@@ -177,7 +178,7 @@ class PhpBB:
         node = post.css(self.s["time"])[:1]
         if node:
             return node.attrib.get("datetime"), text_of(node)
-        author_line = post.css("p.author")[:1]
+        author_line = post.css(self.s["author_line"])[:1]
         shown = clean(" ".join(author_line.xpath(self.DATE_TEXT_XPATH).getall()))
         return None, (shown.strip("» ") or None) if shown else None
 
@@ -241,8 +242,9 @@ class PhpBB:
             )
         if start == 0 and out:
             first = out[0]
-            thread = {key: first[key] for key in ("body", "author", "posted_at", "posted_at_raw", "category")}
+            thread = {key: first[key] for key in ("body", "posted_at", "posted_at_raw", "category")}
             thread.update(
+                author=dict(first["author"]),  # a copy: enrichment mutates listings in place
                 kind="thread",
                 native_id=topic_id,
                 url=self.topic_url(response),
