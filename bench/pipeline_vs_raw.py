@@ -32,6 +32,13 @@ from crawler.demo.base import BuildOptions  # noqa: E402
 from crawler.demo.process import DemoServer  # noqa: E402
 from crawler.storage import embedded  # noqa: E402
 
+# The navigation links each platform's Trawler spider follows (its engine preset's selectors).
+FOLLOW = {
+    "forum": "a.forumtitle, a.subforum, a.topictitle, div.pagination li.next a",
+    "market": 'a.category-link, a.listing-link, a[rel~="next"], nav.pagination a',
+    "reviews": "a.nav-categories, a.all-categories, a.category-link, a.biz-link, a[rel~=next]",
+}
+
 COMMON = {
     "ROBOTSTXT_OBEY": "True",
     "AUTOTHROTTLE_ENABLED": "False",
@@ -42,13 +49,13 @@ COMMON = {
 }
 
 
-def run_raw(start_url: str) -> tuple[int, float]:
+def run_raw(start_url: str, follow: str) -> tuple[int, float]:
     with tempfile.TemporaryDirectory() as tmp:
         stats_file = Path(tmp) / "stats.json"
         args = [sys.executable, "-m", "scrapy", "runspider", str(REPO / "bench" / "raw_spider.py")]
         for name, value in COMMON.items():
             args += ["-s", f"{name}={value}"]
-        env = {**os.environ, "BENCH_START_URL": start_url, "BENCH_STATS_FILE": str(stats_file)}
+        env = {**os.environ, "BENCH_START_URL": start_url, "BENCH_FOLLOW": follow, "BENCH_STATS_FILE": str(stats_file)}
         env.pop("SCRAPY_SETTINGS_MODULE", None)
         subprocess.run(args, cwd=tmp, env=env, check=True, capture_output=True)
         stats = json.loads(stats_file.read_text())
@@ -85,7 +92,7 @@ def main() -> None:
         env.update(server.env)
         start_url = server.urls[args.site] + "/"
         for round_no in range(1, args.rounds + 1):
-            pages, seconds = run_raw(start_url)
+            pages, seconds = run_raw(start_url, FOLLOW[args.site])
             raw_rates.append(pages / seconds)
             print(f"round {round_no}: raw scrapy  {pages:6d} pages in {seconds:6.1f} s = {pages / seconds:6.1f} pages/s")
             database = f"bench_{round_no}_{int(time.time())}"

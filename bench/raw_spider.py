@@ -1,7 +1,9 @@
 """The baseline: a minimal Scrapy spider, no pipeline, on the same demo platform.
 
-It follows every same-site link and reads five CSS fields per page, as the
-figures in ``../shared/MEASURED.md`` were measured. Run by ``pipeline_vs_raw.py``.
+It follows the same navigation links as the platform's Trawler spider (the
+CSS selector comes in ``BENCH_FOLLOW``, so both crawls fetch the same pages)
+and reads five CSS fields per page, as the figures in ``../shared/MEASURED.md``
+were measured. Run by ``pipeline_vs_raw.py``.
 """
 
 from __future__ import annotations
@@ -45,5 +47,4 @@ class RawSpider(scrapy.Spider):
             "time": response.css("time::attr(datetime)").get(),
             "links": len(response.css("a")),
         }
-        for href in response.css("a::attr(href)").getall():
-            yield response.follow(href, callback=self.parse)
+        yield from response.follow_all(css=os.environ["BENCH_FOLLOW"], callback=self.parse)

@@ -116,7 +116,7 @@ def run_crawls(
         log_file.parent.mkdir(parents=True, exist_ok=True)
         overrides.setdefault("LOG_FILE", str(log_file))
     settings = project_settings(overrides)
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawlers: list[tuple[CrawlOutcome, Any]] = []
     for site in sites:
         outcome = CrawlOutcome(site)
@@ -133,7 +133,8 @@ def run_crawls(
         deferred.addBoth(done)
         crawlers.append((outcome, crawler))
     if progress:
-        with Live(_Board(crawlers), console=console or Console(stderr=True), refresh_per_second=4):
+        # Transient: the summary table printed afterwards replaces the live one.
+        with Live(_Board(crawlers), console=console or Console(stderr=True), refresh_per_second=4, transient=True):
             process.start()
     else:
         process.start()

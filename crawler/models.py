@@ -152,17 +152,31 @@ class Listing(BaseModel):
         return self
 
     def content(self) -> dict[str, Any]:
-        """The JSON-ready content fields (what the hash covers)."""
+        """The JSON-ready content fields (what an analyst compares between versions)."""
         return self.model_dump(mode="json", exclude=set(NON_CONTENT_FIELDS))
-
-    def content_hash(self) -> str:
-        stable = {k: v for k, v in self.content().items() if k not in VOLATILE_FIELDS}
-        canonical = json.dumps(stable, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def to_document(self) -> dict[str, Any]:
         """The MongoDB document (datetimes kept as datetimes)."""
         return self.model_dump(mode="python", by_alias=True)
+
+    def content_hash(self) -> str:
+        return document_hash(self.to_document())
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"cannot hash a {type(value).__name__}")
+
+
+def document_hash(doc: dict[str, Any]) -> str:
+    """sha256 of a listing document's stable content (no id, no crawl metadata, no drifting dates).
+
+    Takes the stored form, so the storage layer hashes what it writes without a second serialisation.
+    """
+    stable = {k: v for k, v in doc.items() if k not in ("_id", "crawl") and k not in VOLATILE_FIELDS}
+    canonical = json.dumps(stable, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def json_schema() -> dict[str, Any]:

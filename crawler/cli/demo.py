@@ -61,7 +61,8 @@ def _show_findings(sites: list[str]) -> None:
         "  trawler listings --contact '07700 900123'      [dim]# any written form of the number[/]\n"
         "  trawler listings --site demo-forum --kind post --json | head -3\n"
         "  trawler runs\n"
-        "  trawler demo --keep-serving                    [dim]# crawl again; unchanged listings stay unchanged[/]"
+        "  trawler demo                                   [dim]# again: every listing comes back unchanged[/]\n"
+        "  trawler demo --revision 1                      [dim]# the platforms with some listings edited[/]"
     )
 
 
@@ -88,7 +89,8 @@ def demo(
         fail(str(exc))
     try:
         for name, url in server.urls.items():
-            console.print(f"demo platform {name}: {url}")
+            note = "" if name in CRAWLED_BY_DEMO else "  (JavaScript-rendered: served, not crawled by the demo)"
+            console.print(f"demo platform {name}: {url}{note}")
         os.environ.update(server.env)
         sites = [e.site for e in PLATFORMS if e.name in CRAWLED_BY_DEMO]
         outcomes = run_and_report(sites, {}, progress)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
 import uuid
 from collections import Counter
@@ -187,7 +188,9 @@ class StoragePipeline:
         self.pending.append(self.executor.submit(self._write, batch, quarantined))
 
     def _drain(self) -> None:
+        started = time.monotonic()
         self.executor.shutdown(wait=True)
+        logger.info("storage drained in %.2f s after the last page", time.monotonic() - started)
         if self.spool.files():
             try:
                 self.spool.replay(self.writer)

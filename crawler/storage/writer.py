@@ -18,7 +18,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
-from crawler.models import Listing
+from crawler.models import Listing, document_hash
 from crawler.storage.schema import LISTINGS, QUARANTINE, VERSIONS
 
 DUPLICATE_KEY = 11000
@@ -76,7 +76,8 @@ class ListingWriter:
         result = BatchResult()
         if not latest:
             return result
-        hashes = {pid: p.listing.content_hash() for pid, p in latest.items()}
+        documents = {pid: p.listing.to_document() for pid, p in latest.items()}
+        hashes = {pid: document_hash(doc) for pid, doc in documents.items()}
         known = {doc["_id"]: doc for doc in self.listings.find({"_id": {"$in": list(latest)}}, {"crawl": 1})}
         changed_ids = [pid for pid, doc in known.items() if doc.get("crawl", {}).get("content_hash") != hashes[pid]]
         previous = {doc["_id"]: doc for doc in self.listings.find({"_id": {"$in": changed_ids}})} if changed_ids else {}
@@ -85,9 +86,9 @@ class ListingWriter:
         version_docs: list[dict[str, Any]] = []
         unchanged_by_seen: dict[tuple[datetime, str], list[str]] = {}
         for pid, pending in latest.items():
-            listing, stored = pending.listing, known.get(pid)
+            stored = known.get(pid)
             if stored is None:
-                doc = self._document(listing, hashes[pid], pending, first_seen=pending.seen_at, version=1)
+                doc = self._document(documents[pid], hashes[pid], pending, first_seen=pending.seen_at, version=1)
                 listing_ops.append(ReplaceOne({"_id": pid}, doc, upsert=True))
                 result.new += 1
                 result.stored.append((doc, "new"))
@@ -96,8 +97,7 @@ class ListingWriter:
                 old_meta = old.get("crawl", {})
                 old_version = int(old_meta.get("version", 1))
                 old_content = {k: v for k, v in old.items() if k not in ("_id", "crawl")}
-                new_content = listing.to_document()
-                new_content.pop("_id"), new_content.pop("crawl")
+                new_content = {k: v for k, v in documents[pid].items() if k not in ("_id", "crawl")}
                 version_docs.append(
                     {
                         "_id": f"{pid}@v{old_version}",
@@ -113,7 +113,7 @@ class ListingWriter:
                     }
                 )
                 doc = self._document(
-                    listing,
+                    documents[pid],
                     hashes[pid],
                     pending,
                     first_seen=old_meta.get("first_seen") or pending.seen_at,
@@ -140,15 +140,14 @@ class ListingWriter:
         return result
 
     @staticmethod
-    def _document(listing: Listing, content_hash: str, pending: Pending, first_seen: datetime, version: int) -> dict:
-        doc = listing.to_document()
+    def _document(doc: dict[str, Any], content_hash: str, pending: Pending, first_seen: datetime, version: int) -> dict:
         doc["crawl"] = {
             "first_seen": first_seen,
             "last_seen": pending.seen_at,
             "content_hash": content_hash,
             "version": version,
             "run_id": pending.run_id,
-            "snapshot_id": listing.crawl.snapshot_id,
+            "snapshot_id": pending.listing.crawl.snapshot_id,
         }
         return doc
 
