@@ -1,7 +1,7 @@
 """Trawler's Scrapy add-on: the one switch that wires Trawler into a Scrapy project.
 
 Enabled in ``settings/default.py`` through ``ADDONS``. It installs the storage
-pipeline and applies the settings defaults that plugins contribute
+pipeline and the per-site proxy middleware, and applies the settings defaults that plugins contribute
 (``trawler_register_settings``) at add-on priority, below the project's
 settings and the site profile's.
 """
@@ -13,6 +13,7 @@ from typing import Any
 from crawler.plugins import shared_plugin_manager
 
 STORAGE_PIPELINE = "crawler.storage.pipeline.StoragePipeline"
+PROXY_MIDDLEWARE = "crawler.proxy.ProfileProxyMiddleware"
 
 
 class TrawlerAddon:
@@ -20,6 +21,9 @@ class TrawlerAddon:
         pipelines = settings["ITEM_PIPELINES"]
         if STORAGE_PIPELINE not in pipelines:  # a project may disable it with None
             pipelines[STORAGE_PIPELINE] = 800
+        middlewares = settings["DOWNLOADER_MIDDLEWARES"]
+        if PROXY_MIDDLEWARE not in middlewares:
+            middlewares[PROXY_MIDDLEWARE] = 740  # just before Scrapy's HttpProxyMiddleware (750)
         plugins = shared_plugin_manager(settings)
         for defaults in plugins.hook.trawler_register_settings():
             for name, value in (defaults or {}).items():

@@ -67,6 +67,11 @@ class ProfileSpiderLoader:
             if error:
                 raise ProfileNotFound(f"site profile {spider_name!r} is invalid: {error}")
             raise ProfileNotFound(f"Spider not found: {spider_name}")
+        if profile.render == "browser":
+            raise ProfileNotFound(
+                f"site profile {spider_name!r} ({profile.source}) asks for render: browser, which this version of "
+                "Trawler cannot do yet; use render: http or wait for browser rendering"
+            )
         return spider_class(self.plugins, profile)
 
     def list(self) -> list[str]:
