@@ -94,7 +94,9 @@ def main() -> None:
         for round_no in range(1, args.rounds + 1):
             pages, seconds = run_raw(start_url, FOLLOW[args.site])
             raw_rates.append(pages / seconds)
-            print(f"round {round_no}: raw scrapy  {pages:6d} pages in {seconds:6.1f} s = {pages / seconds:6.1f} pages/s")
+            print(
+                f"round {round_no}: raw scrapy  {pages:6d} pages in {seconds:6.1f} s = {pages / seconds:6.1f} pages/s"
+            )
             database = f"bench_{round_no}_{int(time.time())}"
             pages, seconds = run_trawler(f"demo-{args.site}", env, database, client)
             trawler_rates.append(pages / seconds)

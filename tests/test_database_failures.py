@@ -69,6 +69,7 @@ def test_outage_mid_crawl_spools_batches_and_replay_loses_nothing(tmp_path: Path
     truth = demo.truth()["demo-market"]
     assert stored_before_outage < len(truth)
     assert crawl.returncode == 1, err[-3000:]
+    assert "crawl summary" in out
     assert "demo-market: finished," in err and "items spooled" in err
     assert "the next crawl writes them (or run `trawler db replay`)" in " ".join(err.split())
     spool_files = list((tmp_path / "var" / "spool" / "outage").glob("*.jsonl"))

@@ -98,7 +98,8 @@ def test_recrawl_of_unchanged_sites_adds_nothing(crawled: Crawled) -> None:
     assert crawled.db.listings.count_documents({}) == before
     assert crawled.db.listing_versions.count_documents({}) == 0
     latest = {
-        run["site"]: run["counts"] for run in crawled.db.crawl_runs.find().sort("started_at", pymongo.DESCENDING).limit(3)
+        run["site"]: run["counts"]
+        for run in crawled.db.crawl_runs.find().sort("started_at", pymongo.DESCENDING).limit(3)
     }
     for site in SITES:
         assert latest[site]["listings_new"] == 0

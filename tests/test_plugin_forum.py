@@ -18,6 +18,7 @@ from scrapy.http import HtmlResponse, TextResponse
 
 from crawler.demo import forum
 from crawler.demo.base import REFERENCE_NOW, BuildOptions
+from crawler.extract import select_xpath
 from crawler.plugins import TrawlerPluginManager, get_plugin_manager
 from crawler.profiles import SiteProfile, load_profile
 from crawler.spiderloader import spider_class
@@ -186,6 +187,7 @@ def test_day_time(text: str, expected: str | None) -> None:
 def test_lines_text_keeps_breaks() -> None:
     node = Selector(text="<div>a  b<br>c<blockquote>x</blockquote><br><br>d</div>").css("div")
     assert lines_text(node.xpath(PhpBB.BODY_XPATH)) == "a b\nc\nd"
+    assert lines_text(select_xpath(node[0].root, PhpBB.BODY_XPATH)) == "a b\nc\nd"  # lxml nodes, as extractors pass
 
 
 def test_site_profile_loads(pm: TrawlerPluginManager, monkeypatch: pytest.MonkeyPatch) -> None:

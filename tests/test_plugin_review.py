@@ -11,19 +11,17 @@ from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
 import pytest
-from parsel import Selector
 from scrapy import Request
 from scrapy.http import HtmlResponse, Response
 
 import plugins.review as review_plugin
 from crawler.demo.base import BuildOptions
 from crawler.demo.reviews import build
-from crawler.extract import block_text, text_of
 from crawler.plugins import get_plugin_manager
 from crawler.profiles import SiteProfile, load_profile
 from crawler.spiderloader import spider_class
 from crawler.testkit import diff_listings, extract, html_response
-from plugins.review.extractors import element_block_text, element_text, parse_out_of
+from plugins.review.extractors import parse_out_of
 from plugins.review.spider import ReviewSpider
 
 BASE = "http://127.0.0.1:9"
@@ -173,20 +171,6 @@ def test_profile_selectors_override_the_engine(pm, site):
     body = site.pages()["/biz/old-town-residence-london"].body
     found = extract(pm, html_response(f"{BASE}/biz/old-town-residence-london", body), custom, "business")
     assert found[0]["title"] == "Claimed"
-
-
-@pytest.mark.parametrize(
-    "markup",
-    [
-        "<div>a<p>b <b>c</b></p>d<br>e<!-- x --></div>",
-        "<div> <p>x\n y</p>\n<p> z </p>tail<br><br>w</div>",
-        "<div></div>",
-    ],
-)
-def test_element_text_helpers_match_the_shared_ones(markup):
-    node = Selector(text=markup).css("div")
-    assert element_block_text([node[0].root]) == block_text(node)
-    assert element_text([node[0].root]) == text_of(node)
 
 
 def test_parse_out_of():

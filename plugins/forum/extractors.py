@@ -7,24 +7,27 @@ one method per listing field on a topic page. The selectors live in a
 (``selectors: {post: "div.message"}``) without code, and a new engine is a
 subclass that overrides what differs, registered in :data:`ENGINES`.
 
-Cost matters (every topic page goes through here): plain CSS/XPath, regexes
-compiled once, and dateparser only for posts without a ``<time datetime>``.
+Cost matters (every topic page goes through here): CSS and XPath compiled
+once and run straight on lxml elements (:func:`crawler.extract.select`), no
+parsel ``Selector`` per match; regexes compiled once, and dateparser only for
+posts without a ``<time datetime>``. Page-level methods take the response,
+post-level methods one post's lxml element.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime, time, timedelta
-from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
-from parsel import Selector, SelectorList
+from parsel import Selector
 from scrapy.http import Response, TextResponse
 
-from crawler.extract import clean, parse_datetime, text_of
+from crawler.extract import Node, clean, element_text, fetch_time, first, parse_datetime, select, select_xpath
 from crawler.profiles import SiteProfile
 
 _DIGITS = re.compile(r"\d[\d,.]*")
@@ -46,26 +49,21 @@ def _int(text: str | None) -> int | None:
     return int(digits) if digits else None
 
 
-def lines_text(nodes: SelectorList) -> str | None:
+def lines_text(nodes: Iterable[str | Node | Selector]) -> str | None:
     """Text of ``nodes`` (text nodes and ``<br>`` elements, in document order) with ``<br>`` as line breaks.
 
     Like :func:`crawler.extract.block_text`, but over a node set chosen by the
     caller, so quotes and citations can be left out with one XPath predicate.
+    ``nodes`` are what an XPath returns: lxml strings and elements, or parsel
+    selectors around them.
     """
-    parts = [node.root if isinstance(node.root, str) else "\n" for node in nodes]
+    parts = []
+    for node in nodes:
+        if isinstance(node, Selector):
+            node = node.root
+        parts.append(node if isinstance(node, str) else "\n")
     lines = (_SPACE.sub(" ", line).strip() for line in "".join(parts).split("\n"))
     return "\n".join(line for line in lines if line) or None
-
-
-def fetch_time(response: Response) -> datetime:
-    """When the page was served (its ``Date`` header), the base for relative dates; now if unknown."""
-    header = response.headers.get(b"Date")
-    if header:
-        try:
-            return parsedate_to_datetime(header.decode("latin-1")).astimezone(UTC)
-        except (TypeError, ValueError):
-            pass
-    return datetime.now(UTC)
 
 
 def day_time(text: str, now: datetime, timezone: str) -> datetime | None:
@@ -124,19 +122,21 @@ class PhpBB:
     def __init__(self, overrides: dict[str, str] | None = None) -> None:
         self.s = {**self.SELECTORS, **(overrides or {})}
 
-    # --- page level ---------------------------------------------------------------------------------------------
+    # --- page level (``response.selector.root`` is the page's lxml root) -------------------------------------
 
     def topic_id(self, response: Response) -> str | None:
-        href = response.css(self.s["topic_link"]).attrib.get("href") or response.url
+        link = first(response.selector.root, self.s["topic_link"])
+        href = (link.get("href") if link is not None else None) or response.url
         found = _TOPIC_ID.search(href)
         return found.group(1) if found else None
 
     def topic_url(self, response: Response) -> str:
-        href = response.css(self.s["topic_link"]).attrib.get("href")
+        link = first(response.selector.root, self.s["topic_link"])
+        href = link.get("href") if link is not None else None
         return response.urljoin(href) if href else response.url.split("#")[0]
 
     def topic_title(self, response: Response) -> str | None:
-        return text_of(response.css(self.s["topic_link"])[:1])
+        return element_text(select(response.selector.root, self.s["topic_link"])[:1])
 
     def start(self, response: Response) -> int:
         """Offset of the page's first post in the topic (phpBB's ``start`` parameter)."""
@@ -144,63 +144,73 @@ class PhpBB:
         return int(value) if value.isdigit() else 0
 
     def board(self, response: Response) -> str | None:
-        crumbs = response.css(self.s["board"])
-        return text_of(crumbs[-1]) if crumbs else None
+        crumbs = select(response.selector.root, self.s["board"])
+        return element_text(crumbs[-1:]) if crumbs else None
 
     def reply_count(self, response: Response) -> int | None:
-        posts = _int(text_of(response.css(self.s["post_count"])[:1]))
+        posts = _int(element_text(select(response.selector.root, self.s["post_count"])[:1]))
         return None if posts is None else max(posts - 1, 0)
 
     def view_count(self, response: Response) -> int | None:
-        return _int(text_of(response.css(self.s["views"])[:1]))
+        return _int(element_text(select(response.selector.root, self.s["views"])[:1]))
 
-    # --- post level ---------------------------------------------------------------------------------------------
+    # --- post level (``post`` is one post's lxml element) ---------------------------------------------------------
 
-    def post_id(self, post: Selector) -> str | None:
-        value = (post.attrib.get("id") or "").removeprefix("p")
+    def post_id(self, post: Node) -> str | None:
+        value = (post.get("id") or "").removeprefix("p")
         return value if value.isdigit() else None
 
-    def subject(self, post: Selector) -> str | None:
-        return text_of(post.css(self.s["subject"])[:1])
+    def subject(self, post: Node) -> str | None:
+        return element_text(select(post, self.s["subject"])[:1])
 
-    def author(self, post: Selector, response: Response) -> dict[str, Any]:
-        node = post.css(self.s["author"])[:1]
-        href = node.attrib.get("href")
+    def author(self, post: Node, response: Response) -> dict[str, Any]:
+        node = first(post, self.s["author"])
+        if node is None:
+            return {"name": None, "id": None, "url": None}
+        href = node.get("href")
         found = _USER_ID.search(href) if href else None
         return {
-            "name": text_of(node),
+            "name": element_text([node]),
             "id": found.group(1) if found else None,
             "url": response.urljoin(href) if href else None,
         }
 
-    def date(self, post: Selector) -> tuple[str | None, str | None]:
+    def date(self, post: Node) -> tuple[str | None, str | None]:
         """``(machine-readable date or None, the date as shown)``."""
-        node = post.css(self.s["time"])[:1]
-        if node:
-            return node.attrib.get("datetime"), text_of(node)
-        author_line = post.css(self.s["author_line"])[:1]
-        shown = clean(" ".join(author_line.xpath(self.DATE_TEXT_XPATH).getall()))
+        node = first(post, self.s["time"])
+        if node is not None:
+            return node.get("datetime"), element_text([node])
+        lines = select(post, self.s["author_line"])[:1]
+        shown = clean(" ".join(text for line in lines for text in select_xpath(line, self.DATE_TEXT_XPATH)))
         return None, (shown.strip("» ") or None) if shown else None
 
-    def body(self, post: Selector) -> str | None:
-        return lines_text(post.css(self.s["content"])[:1].xpath(self.BODY_XPATH))
+    def body(self, post: Node) -> str | None:
+        content = first(post, self.s["content"])
+        return lines_text(select_xpath(content, self.BODY_XPATH)) if content is not None else None
 
-    def quotes(self, post: Selector) -> list[str]:
+    def quotes(self, post: Node) -> list[str]:
+        content = first(post, self.s["content"])
+        if content is None:
+            return []
         found = []
-        for quote in post.css(self.s["content"])[:1].xpath(self.QUOTE_XPATH):
-            text = lines_text(quote.xpath(self.QUOTE_TEXT_XPATH))
+        for quote in select_xpath(content, self.QUOTE_XPATH):
+            text = lines_text(select_xpath(quote, self.QUOTE_TEXT_XPATH))
             if text:
                 found.append(text)
         return found
 
-    def signature(self, post: Selector) -> str | None:
-        return lines_text(post.css(self.s["signature"])[:1].xpath(".//text() | .//br"))
+    def signature(self, post: Node) -> str | None:
+        signature = first(post, self.s["signature"])
+        return lines_text(select_xpath(signature, ".//text() | .//br")) if signature is not None else None
 
     # --- the page -----------------------------------------------------------------------------------------------
 
     def extract_topic_page(self, response: Response, profile: SiteProfile) -> list[dict[str, Any]]:
         """The posts of one topic page, plus the thread listing when it is the topic's first page."""
-        posts = response.css(self.s["post"])
+        root = response.selector.root
+        if not isinstance(root, Node):
+            return []
+        posts = select(root, self.s["post"])
         topic_id = self.topic_id(response)
         if not posts or topic_id is None:
             return []
@@ -241,10 +251,10 @@ class PhpBB:
                 }
             )
         if start == 0 and out:
-            first = out[0]
-            thread = {key: first[key] for key in ("body", "posted_at", "posted_at_raw", "category")}
+            opening = out[0]
+            thread = {key: opening[key] for key in ("body", "posted_at", "posted_at_raw", "category")}
             thread.update(
-                author=dict(first["author"]),  # a copy: enrichment mutates listings in place
+                author=dict(opening["author"]),  # a copy: enrichment mutates listings in place
                 kind="thread",
                 native_id=topic_id,
                 url=self.topic_url(response),

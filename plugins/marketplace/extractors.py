@@ -8,43 +8,37 @@ logic differs) and register it in :data:`ENGINES`. A site profile can also
 override single selectors with its ``selectors`` mapping (same keys).
 
 Everything here runs once per ad page on the crawl's hot path: CSS selectors
-only, the cheap date paths first (``<time datetime>``, then ``dd.mm.yyyy``),
-dateparser only for relative dates such as "vor 3 Tagen".
+compiled once and run on lxml elements (:meth:`ClassifiedsAdPage.all` /
+:meth:`~ClassifiedsAdPage.one`, through :func:`crawler.extract.select`), the
+cheap date paths first (``<time datetime>``, then ``dd.mm.yyyy``), dateparser
+only for relative dates such as "vor 3 Tagen".
 """
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from parsel import SelectorList
 from scrapy.http import Response
 
-from crawler.extract import block_text, clean, parse_datetime, parse_price, text_of
+from crawler.extract import (
+    Node,
+    clean,
+    element_block_text,
+    element_text,
+    fetch_time,
+    first,
+    last_path_segment,
+    parse_datetime,
+    parse_price,
+    select,
+    select_xpath,
+)
 from crawler.profiles import SiteProfile
 
 _DMY = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})(?:,?\s+(\d{1,2}):(\d{2}))?$")
-
-
-def fetch_time(response: Response) -> datetime:
-    """When the page was fetched: its ``Date`` header, else now. Relative dates ("3 hours ago") count from it.
-
-    The header survives in snapshots, so re-extracting an old page later
-    resolves its relative dates to the same moments.
-    """
-    header = response.headers.get(b"Date")
-    if header:
-        try:
-            moment = parsedate_to_datetime(header.decode("latin-1"))
-        except (TypeError, ValueError):
-            moment = None
-        if moment is not None:
-            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return datetime.now(UTC)
 
 
 def parse_posted(machine: str | None, shown: str | None, *, timezone: str, now: datetime) -> datetime | None:
@@ -98,74 +92,77 @@ class ClassifiedsAdPage:
     def __init__(self, response: Response, profile: SiteProfile) -> None:
         self.response = response
         self.profile = profile
+        self.root: Node = response.selector.root
         self.selectors = {**self.SELECTORS, **profile.selectors}
 
-    def css(self, key: str) -> SelectorList:
-        return self.response.css(self.selectors[key])
+    def all(self, key: str, node: Node | None = None) -> list[Any]:
+        """Everything the named selector matches under ``node`` (the page by default): elements or strings."""
+        return select(self.root if node is None else node, self.selectors[key])
+
+    def one(self, key: str, node: Node | None = None) -> Any | None:
+        """The first match of the named selector under ``node`` (the page by default), or ``None``."""
+        return first(self.root if node is None else node, self.selectors[key])
 
     # -- fields ---------------------------------------------------------------
 
     def native_id(self) -> str | None:
-        found = clean(self.css("native_id").get())
-        if found:
-            return found
-        path = urlsplit(self.response.url).path.rstrip("/")
-        return path.rsplit("/", 1)[-1] or None
+        found = self.one("native_id")  # an ``::attr()`` selector; an element selector gives the element's text
+        found = clean(found) if found is None or isinstance(found, str) else element_text([found])
+        return found or last_path_segment(self.response.url)
 
     def title(self) -> str | None:
-        return text_of(self.css("title")[:1])
+        return element_text(self.all("title")[:1])
 
     def body(self) -> str | None:
-        return block_text(self.css("description")[:1])
+        return element_block_text(self.all("description")[:1])
 
     def price(self) -> dict[str, Any]:
-        return parse_price(text_of(self.css("price")[:1]))
+        return parse_price(element_text(self.all("price")[:1]))
 
     def location(self) -> dict[str, Any]:
-        return {"raw": text_of(self.css("location")[:1])}
+        return {"raw": element_text(self.all("location")[:1])}
 
     def author(self) -> dict[str, Any]:
-        link = self.css("seller")[:1]
-        if not link:
+        link = self.one("seller")
+        if link is None:
             return {}
-        href = link.attrib.get("href")
-        user_id = link.attrib.get("data-user-id")
+        href = link.get("href")
+        user_id = link.get("data-user-id")
         if not user_id and href:
-            user_id = urlsplit(href).path.rstrip("/").rsplit("/", 1)[-1] or None
-        return {"name": text_of(link), "id": user_id, "url": self.response.urljoin(href) if href else None}
+            user_id = last_path_segment(href)
+        return {"name": element_text([link]), "id": user_id, "url": self.response.urljoin(href) if href else None}
 
     def posted(self) -> tuple[datetime | None, str | None]:
-        node = self.css("posted")[:1]
-        if not node:
+        node = self.one("posted")
+        if node is None:
             return None, None
-        shown = text_of(node)
-        found = parse_posted(
-            node.attrib.get("datetime"), shown, timezone=self.profile.timezone, now=fetch_time(self.response)
-        )
+        shown = element_text([node])
+        found = parse_posted(node.get("datetime"), shown, timezone=self.profile.timezone, now=fetch_time(self.response))
         return found, shown
 
     def category(self) -> str | None:
-        crumbs = self.css("breadcrumb")
-        return text_of(crumbs[-2]) if len(crumbs) >= 3 else None
+        crumbs = self.all("breadcrumb")
+        return element_text(crumbs[-2:-1]) if len(crumbs) >= 3 else None
 
     def images(self) -> list[str]:
-        urls = (self.response.urljoin(src.strip()) for src in self.css("images").getall() if src.strip())
+        sources = (src.strip() for src in self.all("images") if isinstance(src, str))  # an ``::attr()`` selector
+        urls = (self.response.urljoin(src) for src in sources if src)
         return list(dict.fromkeys(urls))
 
     def contacts(self) -> dict[str, Any]:
-        lines = (text_of(line) for line in self.css("contacts"))
+        lines = (element_text([line]) for line in self.all("contacts"))
         return {"raw": [line for line in lines if line]}
 
     def attributes(self) -> dict[str, str]:
         found: dict[str, str] = {}
-        for row in self.css("attribute_rows"):
-            name = text_of(row.css(self.selectors["attribute_name"]))
+        for row in self.all("attribute_rows"):
+            name = element_text(self.all("attribute_name", row))
             if name:
-                found[name] = text_of(row.css(self.selectors["attribute_value"])) or ""
-        for term in self.css("attribute_terms"):
-            name = text_of(term)
+                found[name] = element_text(self.all("attribute_value", row)) or ""
+        for term in self.all("attribute_terms"):
+            name = element_text([term])
             if name:
-                found[name] = text_of(term.xpath("following-sibling::dd[1]")) or ""
+                found[name] = element_text(select_xpath(term, "following-sibling::dd[1]")) or ""
         return found
 
     # -- the listing ------------------------------------------------------------
@@ -204,7 +201,7 @@ def extract_listings(response: Response, profile: SiteProfile, page_type: str) -
     engine = ENGINES.get(profile.engine or DEFAULT_ENGINE)
     if engine is None:
         return None
-    if page_type != "ad" or not hasattr(response, "css"):
+    if page_type != "ad" or not hasattr(response, "css") or not isinstance(response.selector.root, Node):
         return []
     found = engine(response, profile).listing()
     return [found] if found else []

@@ -8,7 +8,8 @@ engine only maps fields to its own markup and registers in :data:`ENGINES`.
 A site profile can override any named selector through its ``selectors``
 table (``business_name: "h1.title"``) without writing code.
 
-Everything here runs once per crawled page: plain CSS selectors, regexes
+Everything here runs once per crawled page: CSS selectors compiled once and
+run on lxml elements (:func:`crawler.extract.select` / ``first``), regexes
 compiled at import, dateparser only for reviews without a machine-readable
 date.
 """
@@ -16,18 +17,24 @@ date.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
-from functools import lru_cache
+from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
-from lxml import etree
-from parsel.csstranslator import css2xpath
 from scrapy.http import Response, TextResponse
 
-from crawler.extract import clean, normalise_rating, parse_datetime
+from crawler.extract import (
+    Node,
+    clean,
+    element_block_text,
+    element_text,
+    fetch_time,
+    first,
+    last_path_segment,
+    normalise_rating,
+    parse_datetime,
+    select,
+)
 from crawler.profiles import SiteProfile
 
 DEFAULT_ENGINE = "yelpish"
@@ -35,53 +42,6 @@ DEFAULT_ENGINE = "yelpish"
 DATE_LANGUAGES = frozenset({"en", "de", "fr", "ro", "es", "it", "nl", "pl", "pt", "uk", "ru", "cs", "hu", "bg"})
 _OUT_OF = re.compile(r"(\d+(?:[.,]\d+)?)\s*(?:out of|/|von|sur|din)\s*(\d+(?:[.,]\d+)?)", re.IGNORECASE)
 _INTEGER = re.compile(r"\d+")
-_BLOCK_TAGS = frozenset({"p", "br"})
-
-Node = etree._Element
-
-
-# -- element-level helpers ------------------------------------------------------
-# Parsel wraps every match (every text node, too) in a Selector and compiles its
-# XPath on each call; on pages with many reviews that dominates the extraction
-# cost. These helpers run CSS selectors compiled once, straight on lxml elements,
-# and produce the same text as crawler.extract.text_of / block_text.
-
-
-@lru_cache(maxsize=1024)
-def compiled(css: str) -> etree.XPath:
-    """A CSS selector (parsel's ``::text`` / ``::attr(name)`` allowed) compiled once to an lxml XPath."""
-    return etree.XPath(css2xpath(css))
-
-
-def select(node: Node, css: str) -> list[Any]:
-    """Elements (or strings, for ``::text`` / ``::attr()``) matching ``css`` under ``node``."""
-    return compiled(css)(node)
-
-
-def first(node: Node, css: str) -> Any | None:
-    found = compiled(css)(node)
-    return found[0] if found else None
-
-
-def element_text(elements: Iterable[Node], separator: str = " ") -> str | None:
-    """All text under the elements, white space collapsed (as :func:`crawler.extract.text_of`)."""
-    return clean(separator.join(text for element in elements for text in element.itertext()))
-
-
-def element_block_text(elements: Iterable[Node]) -> str | None:
-    """Text keeping paragraph breaks as newlines (as :func:`crawler.extract.block_text`)."""
-    parts: list[str] = []
-    for root in elements:
-        for event, element in etree.iterwalk(root, events=("start", "end")):
-            if event == "start":
-                if element is not root and element.tag in _BLOCK_TAGS:
-                    parts.append("\n")
-                if element.text and isinstance(element.tag, str):
-                    parts.append(element.text)
-            elif element is not root and element.tail:
-                parts.append(element.tail)
-    lines = (clean(line) for line in "".join(parts).split("\n"))
-    return "\n".join(line for line in lines if line) or None
 
 
 def _number(text: str) -> float:
@@ -96,17 +56,6 @@ def parse_out_of(text: str | None) -> tuple[float, float] | None:
     if not found:
         return None
     return _number(found.group(1)), _number(found.group(2))
-
-
-def fetch_time(response: Response) -> datetime:
-    """When the page was fetched (its ``Date`` header), the base for relative dates like "3 days ago"."""
-    header = response.headers.get(b"Date")
-    if header:
-        try:
-            return parsedate_to_datetime(header.decode("latin-1")).astimezone(UTC)
-        except (TypeError, ValueError):
-            pass
-    return datetime.now(UTC)
 
 
 class BusinessPage:
@@ -132,7 +81,7 @@ class BusinessPage:
 
     def listings(self) -> list[dict[str, Any]]:
         """The business (on its first review page only) and the reviews shown on this page."""
-        if not isinstance(self.root, etree._Element):
+        if not isinstance(self.root, Node):
             return []
         native_id = self.business_id()
         if not native_id:
@@ -373,8 +322,7 @@ class YelpishBusinessPage(BusinessPage):
         name, href = element_text([link]), link.get("href")
         if not href:
             return {"name": name}
-        user_id = urlsplit(href).path.rstrip("/").rsplit("/", 1)[-1]
-        return {"name": name, "id": user_id or None, "url": self.response.urljoin(href)}
+        return {"name": name, "id": last_path_segment(href), "url": self.response.urljoin(href)}
 
     def review_rating(self, node: Node) -> dict[str, float | None]:
         stars = self.one("review_stars", node)
