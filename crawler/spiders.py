@@ -5,11 +5,17 @@ of platform; it never parses listings itself but hands each page that holds
 listings to :meth:`ProfileSpider.extract`, which runs the
 ``trawler_extract_listings`` hook. The spider loader makes one subclass per
 site profile, with ``name`` and ``profile`` set.
+
+The Scrapy item is one :class:`PageListings` per page, not one per listing: a
+forum page holds ten posts, and Scrapy's per-item machinery (a task, the spider
+middlewares, signals) costs as much as extracting a post. A page is also the
+unit of evidence: the listings and the response they were read from.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import scrapy
@@ -17,6 +23,15 @@ from scrapy.http import Response
 
 from crawler.plugins import TrawlerPluginManager, hook_error_stats, shared_plugin_manager
 from crawler.profiles import SiteProfile
+
+
+@dataclass
+class PageListings:
+    """The listings extracted from one page (the Scrapy item Trawler's spiders yield)."""
+
+    url: str
+    page_type: str
+    listings: list[dict[str, Any]] = field(default_factory=list)
 
 
 class ProfileSpider(scrapy.Spider):
@@ -33,8 +48,8 @@ class ProfileSpider(scrapy.Spider):
         for url in self.profile.start_urls:
             yield scrapy.Request(url, callback=self.parse, dont_filter=True)
 
-    def extract(self, response: Response, page_type: str) -> Iterator[dict[str, Any]]:
-        """Run the extraction hook on ``response`` and yield the raw listings, counted."""
+    def extract(self, response: Response, page_type: str) -> Iterator[PageListings]:
+        """Run the extraction hook on ``response``; yield its listings as one item (none if it has none)."""
         stats = self.crawler.stats
         token = hook_error_stats.set(stats)
         try:
@@ -52,5 +67,6 @@ class ProfileSpider(scrapy.Spider):
             raw.setdefault("site", self.profile.name)
             raw.setdefault("platform_type", self.profile.platform_type)
             raw.setdefault("url", response.url)
-            stats.inc_value("trawler/listings_extracted")
-            yield raw
+        if found:
+            stats.inc_value("trawler/listings_extracted", len(found))
+            yield PageListings(response.url, page_type, found)

@@ -236,7 +236,7 @@ def _crawl(pm: TrawlerPluginManager, platform: forum.ForumPlatform) -> tuple[lis
             if isinstance(output, scrapy.Request):
                 queue.append(output)
             else:
-                items.append(output)
+                items.extend(output.listings)  # a PageListings item
     return fetched, items, stats
 
 

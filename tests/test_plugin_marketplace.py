@@ -227,7 +227,7 @@ def test_spider_reaches_every_ad_and_nothing_disallowed(pm, platform: market.Mar
             if isinstance(out, Request):
                 queue.append(out)
             else:
-                listings.append(out)
+                listings.extend(out.listings)  # a PageListings item
     assert len(fetched) == 1 + 12 + 120  # home, result pages, ads
     assert not [p for p in fetched if p.startswith(("/user/", "/about", "/help", "/terms"))]
     for item in listings:

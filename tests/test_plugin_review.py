@@ -216,7 +216,7 @@ def crawl(pm, profile, pages):
             if isinstance(result, Request):
                 queue.append(result)
             else:
-                items.append(result)
+                items.extend(result.listings)  # a PageListings item
     return spider, fetched, items
 
 

@@ -28,6 +28,7 @@ from twisted.internet import task, threads
 
 from crawler.models import Listing
 from crawler.plugins import TrawlerPluginManager, hook_error_stats, shared_plugin_manager
+from crawler.spiders import PageListings
 from crawler.storage import runs
 from crawler.storage.connection import DatabaseConfig, connect, database_config
 from crawler.storage.schema import ensure_indexes
@@ -109,15 +110,26 @@ class StoragePipeline:
         self.flusher.start(self.flush_interval, now=False)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
-        raw = dict(item)
+        """Enrich, validate and buffer the listings of a page (or one listing a spider yielded alone)."""
+        raws = item.listings if isinstance(item, PageListings) else [dict(item)]
         profile = getattr(self.crawler.spider, "profile", None)
+        now = datetime.now(UTC)
+        for raw in raws:
+            self._accept(raw, profile, now)
+        if len(self.buffer) + len(self.quarantine) >= self.batch_size:
+            self._flush_buffer()
+            if len(self.pending) > self.max_pending:
+                # Back-pressure: the database is slower than the crawl; wait for the oldest batch.
+                return threads.deferToThread(self.pending[0].result).addCallback(lambda _: item)
+        return item
+
+    def _accept(self, raw: dict[str, Any], profile: Any, now: datetime) -> None:
         if self.enrich:
             token = hook_error_stats.set(self.stats)
             try:
                 self.plugins.hook.trawler_enrich_listing(listing=raw, profile=profile)
             finally:
                 hook_error_stats.reset(token)
-        now = datetime.now(UTC)
         try:
             listing = Listing.model_validate(raw)
         except ValidationError as exc:
@@ -125,12 +137,6 @@ class StoragePipeline:
         else:
             self.buffer.append(Pending(listing, now, self.run_id))
             self.stats.inc_value("trawler/listings_valid")
-        if len(self.buffer) + len(self.quarantine) >= self.batch_size:
-            self._flush_buffer()
-            if len(self.pending) > self.max_pending:
-                # Back-pressure: the database is slower than the crawl; wait for the oldest batch.
-                return threads.deferToThread(self.pending[0].result).addCallback(lambda _: item)
-        return item
 
     def close_spider(self, spider: Spider | None = None) -> Any:
         if self.flusher and self.flusher.running:

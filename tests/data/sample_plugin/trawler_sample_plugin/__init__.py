@@ -16,10 +16,11 @@ from crawler.spiders import ProfileSpider
 
 class GuestbookSpider(ProfileSpider):
     def parse(self, response):
-        for listing in self.extract(response, "page"):
-            # Shows that the plugin's trawler_register_settings default reached the crawl settings.
-            listing["extra"] = {"greeting": self.settings.get("GUESTBOOK_GREETING")}
-            yield listing
+        for page in self.extract(response, "page"):
+            for listing in page.listings:
+                # Shows that the plugin's trawler_register_settings default reached the crawl settings.
+                listing["extra"] = {"greeting": self.settings.get("GUESTBOOK_GREETING")}
+            yield page
         for href in response.css("a.page::attr(href)").getall():
             yield response.follow(href, callback=self.parse)
 
