@@ -61,6 +61,7 @@ class StoragePipeline:
         self.stats = crawler.stats
         self.plugins = plugins
         self.batch_size = settings.getint("TRAWLER_BATCH_SIZE", 500)
+        self.min_batch = min(settings.getint("TRAWLER_MIN_BATCH", 50), self.batch_size)
         self.flush_interval = settings.getfloat("TRAWLER_FLUSH_INTERVAL", 2.0)
         self.max_pending = settings.getint("TRAWLER_MAX_PENDING_BATCHES", 4)
         self.config: DatabaseConfig | None = None
@@ -116,7 +117,10 @@ class StoragePipeline:
         now = datetime.now(UTC)
         for raw in raws:
             self._accept(raw, profile, now)
-        if len(self.buffer) + len(self.quarantine) >= self.batch_size:
+        waiting = len(self.buffer) + len(self.quarantine)
+        # Write when a batch is full, or earlier when the storage thread is idle: the writes then spread
+        # over the crawl instead of leaving a large last batch to wait for at the end.
+        if waiting >= self.batch_size or (waiting >= self.min_batch and self._writer_idle()):
             self._flush_buffer()
             if len(self.pending) > self.max_pending:
                 # Back-pressure: the database is slower than the crawl; wait for the oldest batch.
@@ -183,6 +187,9 @@ class StoragePipeline:
         )
         self.stats.inc_value("trawler/listings_quarantined")
         logger.warning("quarantined an invalid item from %s: %s", raw.get("url"), "; ".join(reasons))
+
+    def _writer_idle(self) -> bool:
+        return all(f.done() for f in self.pending)
 
     def _flush_buffer(self) -> None:
         self._sync_stats()
