@@ -113,3 +113,26 @@ def test_every_hook_has_a_documented_contract() -> None:
         doc = fn.__doc__ or ""
         assert "Runs " in doc, f"{name}: say when the hook runs"
         assert ":return:" in doc or ":param" in doc, f"{name}: document parameters and return value"
+
+
+def test_a_plugin_can_choose_the_spider_for_some_profiles() -> None:
+    from crawler.profiles import SiteProfile
+    from crawler.spiderloader import spider_class
+    from crawler.spiders import ProfileSpider
+    from plugins.forum.spider import ForumSpider
+
+    class SpecialSpider(ProfileSpider):
+        pass
+
+    class Chooser:
+        @hookimpl
+        def trawler_spider_for_profile(self, profile: SiteProfile) -> type | None:
+            return SpecialSpider if profile.name == "special" else None
+
+    pm = get_plugin_manager(extra_plugins=[Chooser()])
+    special = SiteProfile(name="special", platform_type="forum", start_urls=["http://a.test/"])
+    ordinary = SiteProfile(name="ordinary", platform_type="forum", start_urls=["http://b.test/"])
+    assert issubclass(spider_class(pm, special), SpecialSpider)
+    chosen = spider_class(pm, ordinary)
+    assert issubclass(chosen, ForumSpider) and not issubclass(chosen, SpecialSpider)
+    assert (chosen.name, chosen.profile) == ("ordinary", ordinary)

@@ -31,7 +31,7 @@ def plugins_list(
         return
     table = Table(title="Trawler plugins")
     for column in ("name", "origin", "version", "platform types", "hooks"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for info in infos:
         origin = "built-in" if info.builtin else (info.distribution or "third-party")
         table.add_row(info.name, origin, info.version or "", ", ".join(info.platform_types), "\n".join(info.hooks))
