@@ -63,6 +63,18 @@ def trawler_register_site_profiles() -> list[str]:
 
 
 @hookspec
+def trawler_register_fixtures() -> list[str]:
+    """Declare folders of extraction fixtures (saved pages with their expected listings).
+
+    Runs when fixtures are checked (``tests/test_fixtures.py``, ``trawler
+    fixtures check``). Each folder holds one sub-folder per fixture, in the
+    format of :mod:`crawler.fixtures`.
+
+    :return: paths of fixture folders.
+    """
+
+
+@hookspec
 def trawler_register_settings() -> dict[str, Any]:
     """Contribute default Scrapy settings.
 
