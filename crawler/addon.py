@@ -1,7 +1,7 @@
 """Trawler's Scrapy add-on: the one switch that wires Trawler into a Scrapy project.
 
 Enabled in ``settings/default.py`` through ``ADDONS``. It installs the storage
-pipeline and the per-site proxy middleware, and applies the settings defaults that plugins contribute
+pipeline, the per-site proxy and browser-rendering middlewares, and applies the settings defaults that plugins contribute
 (``trawler_register_settings``) at add-on priority, below the project's
 settings and the site profile's.
 """
@@ -14,6 +14,7 @@ from crawler.plugins import shared_plugin_manager
 
 STORAGE_PIPELINE = "crawler.storage.pipeline.StoragePipeline"
 PROXY_MIDDLEWARE = "crawler.proxy.ProfileProxyMiddleware"
+RENDER_MIDDLEWARE = "crawler.render.BrowserRenderMiddleware"
 
 
 class TrawlerAddon:
@@ -24,6 +25,8 @@ class TrawlerAddon:
         middlewares = settings["DOWNLOADER_MIDDLEWARES"]
         if PROXY_MIDDLEWARE not in middlewares:
             middlewares[PROXY_MIDDLEWARE] = 740  # just before Scrapy's HttpProxyMiddleware (750)
+        if RENDER_MIDDLEWARE not in middlewares:
+            middlewares[RENDER_MIDDLEWARE] = 745
         plugins = shared_plugin_manager(settings)
         for defaults in plugins.hook.trawler_register_settings():
             for name, value in (defaults or {}).items():

@@ -34,6 +34,28 @@ class Politeness(BaseModel):
     user_agent: str | None = None
 
 
+class ScrollOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: str | None = Field(None, description="CSS selector of the items that infinite scroll adds")
+    max_times: int = Field(0, ge=0, le=200, description="scroll at most this often (0 = never)")
+    pause_ms: int = Field(500, ge=0, le=30000)
+
+
+class BrowserOptions(BaseModel):
+    """How ``render: browser`` pages are rendered (see :mod:`crawler.browser`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    wait_for: str | None = Field(None, description="CSS selector that is in the DOM once the content is there")
+    wait_until: Literal["commit", "domcontentloaded", "load", "networkidle"] = "domcontentloaded"
+    render_urls: list[str] = Field(default_factory=list, description="regexes: render only matching URLs")
+    block_resources: list[str] = Field(default_factory=lambda: ["image", "font", "media"])
+    scroll: ScrollOptions = Field(default_factory=ScrollOptions)
+    max_pages: int = Field(2, ge=1, le=16, description="pages open at once")
+    timeout_ms: int = Field(30000, ge=1000)
+
+
 class SiteProfile(BaseModel):
     """A validated site profile. ``name`` is its Scrapy spider name."""
 
@@ -46,7 +68,8 @@ class SiteProfile(BaseModel):
     description: str = ""
     engine: str | None = None
     selectors: dict[str, str] = Field(default_factory=dict)
-    render: Literal["http", "browser"] = "http"
+    render: Literal["http", "browser", "auto"] = "http"
+    browser: BrowserOptions = Field(default_factory=BrowserOptions)
     schedule: str | None = None
     country: str | None = Field(None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 hint for phone numbers")
     timezone: str = "UTC"

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from scrapy import Request
 
+from crawler.browser import BrowserUnavailable, playwright_settings
 from crawler.plugins import TrawlerPluginManager, shared_plugin_manager
 from crawler.profiles import ProfileCatalog, SiteProfile, load_profiles
 
@@ -39,11 +40,14 @@ def load_catalog(pm: TrawlerPluginManager, settings: Any = None) -> ProfileCatal
 
 def spider_class(pm: TrawlerPluginManager, profile: SiteProfile) -> type:
     base = pm.hook.trawler_spider_for_profile(profile=profile) or pm.platform_types()[profile.platform_type].spider
+    custom_settings = profile.scrapy_settings()
+    if profile.render != "http":
+        custom_settings = {**playwright_settings(profile.browser), **custom_settings}
     attrs = {
         "name": profile.name,
         "profile": profile,
         "allowed_domains": list(profile.allowed_domains),
-        "custom_settings": profile.scrapy_settings(),
+        "custom_settings": custom_settings,
         "__module__": base.__module__,
     }
     return type(f"{base.__name__}[{profile.name}]", (base,), attrs)
@@ -67,12 +71,10 @@ class ProfileSpiderLoader:
             if error:
                 raise ProfileNotFound(f"site profile {spider_name!r} is invalid: {error}")
             raise ProfileNotFound(f"Spider not found: {spider_name}")
-        if profile.render == "browser":
-            raise ProfileNotFound(
-                f"site profile {spider_name!r} ({profile.source}) asks for render: browser, which this version of "
-                "Trawler cannot do yet; use render: http or wait for browser rendering"
-            )
-        return spider_class(self.plugins, profile)
+        try:
+            return spider_class(self.plugins, profile)
+        except BrowserUnavailable as exc:
+            raise ProfileNotFound(f"site profile {spider_name!r} ({profile.source}): {exc}") from exc
 
     def list(self) -> list[str]:
         return sorted(self.catalog.profiles)

@@ -23,6 +23,7 @@ from scrapy.http import Response
 
 from crawler.plugins import TrawlerPluginManager, hook_error_stats, shared_plugin_manager
 from crawler.profiles import SiteProfile
+from crawler.render import RENDER_FLAG
 
 
 @dataclass
@@ -48,7 +49,7 @@ class ProfileSpider(scrapy.Spider):
         for url in self.profile.start_urls:
             yield scrapy.Request(url, callback=self.parse, dont_filter=True)
 
-    def extract(self, response: Response, page_type: str) -> Iterator[PageListings]:
+    def extract(self, response: Response, page_type: str) -> Iterator[PageListings | scrapy.Request]:
         """Run the extraction hook on ``response``; yield its listings as one item (none if it has none)."""
         stats = self.crawler.stats
         token = hook_error_stats.set(stats)
@@ -59,6 +60,11 @@ class ProfileSpider(scrapy.Spider):
         finally:
             hook_error_stats.reset(token)
         stats.inc_value(f"trawler/pages/{page_type}")
+        if not found and self.profile.render == "auto" and not response.meta.get("playwright"):
+            # Nothing in the plain HTML: the content is probably drawn by JavaScript. Render this page.
+            stats.inc_value("trawler/pages_rerendered")
+            yield response.request.replace(meta={**response.request.meta, RENDER_FLAG: True}, dont_filter=True)
+            return
         if found is None:
             stats.inc_value("trawler/pages_unextracted")
             self.logger.warning("no extractor handled %s page %s", page_type, response.url)

@@ -9,6 +9,7 @@ from scrapy import Request
 from scrapy.settings import Settings
 
 from crawler.addon import PROXY_MIDDLEWARE, STORAGE_PIPELINE, TrawlerAddon
+from crawler.browser import chromium_path
 from crawler.profiles import SiteProfile
 from crawler.proxy import ProfileProxyMiddleware
 from crawler.spiderloader import ProfileNotFound, ProfileSpiderLoader
@@ -65,12 +66,23 @@ def test_each_profile_is_a_spider_with_its_politeness_settings(tmp_path: Path) -
     assert loader.find_by_request(Request("http://forum.test/x")) == ["my-forum"]
 
 
-def test_a_browser_profile_is_refused_with_a_clear_message(tmp_path: Path) -> None:
-    loader = _loader(
-        tmp_path, "name: js-site\nplatform_type: marketplace\nstart_urls: ['http://js.test/']\nrender: browser\n"
-    )
-    with pytest.raises(ProfileNotFound, match="asks for render: browser"):
-        loader.load("js-site")
+def test_a_browser_profile_gets_playwright_with_the_system_chromium(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "name: js-site\nplatform_type: marketplace\nstart_urls: ['http://js.test/']\nrender: browser\n"
+    spider = _loader(tmp_path, text).load("js-site")
+    settings = spider.custom_settings
+    assert settings["DOWNLOAD_HANDLERS"]["https"] == "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    assert settings["PLAYWRIGHT_LAUNCH_OPTIONS"]["executable_path"] == chromium_path()
+    assert settings["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] == 2
+    assert settings["PLAYWRIGHT_ABORT_REQUEST"].resource_types == {"image", "font", "media"}
+    other = tmp_path / "plain"
+    other.mkdir()
+    plain = _loader(other, "name: p\nplatform_type: forum\nstart_urls: ['http://p.test/']\n").load("p")
+    assert "DOWNLOAD_HANDLERS" not in plain.custom_settings
+    monkeypatch.setenv("TRAWLER_CHROMIUM", str(tmp_path / "no-such-browser"))
+    with pytest.raises(ProfileNotFound, match="TRAWLER_CHROMIUM=.* is not an executable file"):
+        _loader(tmp_path, text).load("js-site")
 
 
 def test_loading_an_unknown_or_broken_profile_says_which(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from pymongo.errors import ConnectionFailure, PyMongoError
 from scrapy import Spider, signals
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task, threads
 
 from crawler.models import Listing
@@ -142,11 +143,11 @@ class StoragePipeline:
             self.buffer.append(Pending(listing, now, self.run_id))
             self.stats.inc_value("trawler/listings_valid")
 
-    def close_spider(self, spider: Spider | None = None) -> Any:
+    async def close_spider(self, spider: Spider | None = None) -> None:
         if self.flusher and self.flusher.running:
             self.flusher.stop()
         self._flush_buffer()
-        return threads.deferToThread(self._drain)
+        await maybe_deferred_to_future(threads.deferToThread(self._drain))
 
     def spider_closed(self, spider: Spider, reason: str) -> Any:
         if not self.run_id:
