@@ -1,9 +1,9 @@
 """Trawler's Scrapy add-on: the one switch that wires Trawler into a Scrapy project.
 
 Enabled in ``settings/default.py`` through ``ADDONS``. It installs the storage
-pipeline, the per-site proxy and browser-rendering middlewares, and applies the settings defaults that plugins contribute
-(``trawler_register_settings``) at add-on priority, below the project's
-settings and the site profile's.
+pipeline, the per-site proxy and browser-rendering middlewares, and applies the
+settings defaults that plugins contribute (``trawler_register_settings``) at
+add-on priority, below the project's settings and the site profile's.
 """
 
 from __future__ import annotations

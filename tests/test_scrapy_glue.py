@@ -81,7 +81,7 @@ def test_a_browser_profile_gets_playwright_with_the_system_chromium(
     plain = _loader(other, "name: p\nplatform_type: forum\nstart_urls: ['http://p.test/']\n").load("p")
     assert "DOWNLOAD_HANDLERS" not in plain.custom_settings
     monkeypatch.setenv("TRAWLER_CHROMIUM", str(tmp_path / "no-such-browser"))
-    with pytest.raises(ProfileNotFound, match="TRAWLER_CHROMIUM=.* is not an executable file"):
+    with pytest.raises(ProfileNotFound, match=r"TRAWLER_CHROMIUM=.* is not an executable file"):
         _loader(tmp_path, text).load("js-site")
 
 
