@@ -1,8 +1,8 @@
 """Trawler's Scrapy add-on: the one switch that wires Trawler into a Scrapy project.
 
 Enabled in ``settings/default.py`` through ``ADDONS``. It installs the storage
-pipeline, the per-site proxy and browser-rendering middlewares, and applies the
-settings defaults that plugins contribute (``trawler_register_settings``) at
+pipeline, the per-site proxy and browser-rendering middlewares, the stats-file
+extension, and applies the settings defaults that plugins contribute (``trawler_register_settings``) at
 add-on priority, below the project's settings and the site profile's.
 """
 
@@ -15,6 +15,7 @@ from crawler.plugins import shared_plugin_manager
 STORAGE_PIPELINE = "crawler.storage.pipeline.StoragePipeline"
 PROXY_MIDDLEWARE = "crawler.proxy.ProfileProxyMiddleware"
 RENDER_MIDDLEWARE = "crawler.render.BrowserRenderMiddleware"
+STATS_FILE_EXTENSION = "crawler.statsfile.StatsFile"
 
 
 class TrawlerAddon:
@@ -27,6 +28,9 @@ class TrawlerAddon:
             middlewares[PROXY_MIDDLEWARE] = 740  # just before Scrapy's HttpProxyMiddleware (750)
         if RENDER_MIDDLEWARE not in middlewares:
             middlewares[RENDER_MIDDLEWARE] = 745
+        extensions = settings["EXTENSIONS"]
+        if STATS_FILE_EXTENSION not in extensions:
+            extensions[STATS_FILE_EXTENSION] = 500
         plugins = shared_plugin_manager(settings)
         for defaults in plugins.hook.trawler_register_settings():
             for name, value in (defaults or {}).items():

@@ -12,8 +12,10 @@ what the extractor needs:
   ``browser.wait_for`` (a CSS selector) instead of the full ``load`` event;
 - bounded infinite scroll: scroll until no new ``browser.scroll.items`` appear,
   at most ``browser.scroll.max_times``;
-- pages are closed as soon as the response is read (never kept by Trawler),
-  and at most ``browser.max_pages`` are open at once.
+- at most ``browser.max_pages`` pages are open at once, and they are reused
+  from one request to the next (opening a page costs more than rendering a
+  small one); each is closed after ``TRAWLER_BROWSER_PAGE_USES`` renders or
+  any error, so memory stays bounded (:mod:`crawler.browser_pool`).
 
 Chromium is the system one (Debian's ``chromium``): ``playwright install`` is
 never needed. ``TRAWLER_CHROMIUM`` overrides the path.
@@ -41,7 +43,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--mute-audio",
 ]
-PLAYWRIGHT_HANDLER = "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+PLAYWRIGHT_HANDLER = "crawler.browser_pool.PooledPlaywrightDownloadHandler"
 
 
 class BrowserUnavailable(RuntimeError):

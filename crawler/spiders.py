@@ -47,7 +47,8 @@ class ProfileSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.profile.start_urls:
-            yield scrapy.Request(url, callback=self.parse, dont_filter=True)
+            # Filtered like any other request, so a page linking back to the start page does not fetch it again.
+            yield scrapy.Request(url, callback=self.parse)
 
     def extract(self, response: Response, page_type: str) -> Iterator[PageListings | scrapy.Request]:
         """Run the extraction hook on ``response``; yield its listings as one item (none if it has none)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -87,8 +88,11 @@ def js_crawl(mongo: MongoServer, tmp_path_factory: pytest.TempPathFactory):
            "TRAWLER_VAR_DIR": str(tmp_path_factory.mktemp("var"))}  # fmt: skip
     client = mongo.client()
     client.drop_database("browser_e2e")
+    stats_file = tmp_path_factory.mktemp("stats") / "stats.json"
     try:
-        js = run_cli(["crawl", "demo-market-js", "--no-progress"], env, timeout=600)
+        args = ["crawl", "demo-market-js", "--no-progress", "--set", f"TRAWLER_STATS_FILE={stats_file}"]
+        js = run_cli(args, env, timeout=600)
+        js.stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
         yield demo, js, client["browser_e2e"], client
     finally:
         demo.server.stop()
@@ -105,6 +109,14 @@ def test_the_javascript_platform_is_crawled_with_a_real_browser(js_crawl) -> Non
     run = db.crawl_runs.find_one()
     assert run["status"] == "finished"
     assert run["counts"]["listings_new"] == 23
+
+
+def test_browser_pages_are_reused_and_heavy_resources_blocked(js_crawl) -> None:
+    stats = js_crawl[1].stats
+    # the home page, its second page and the 23 ads, rendered in at most two browser pages (the pool's size).
+    assert stats["trawler/pages_rendered"] == 25
+    assert stats["playwright/page_count"] <= 2
+    assert stats["playwright/request_count/aborted"] >= 23  # every ad's photos
 
 
 def test_a_plain_site_with_render_auto_never_starts_the_browser(js_crawl, tmp_path: Path) -> None:

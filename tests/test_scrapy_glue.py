@@ -72,7 +72,7 @@ def test_a_browser_profile_gets_playwright_with_the_system_chromium(
     text = "name: js-site\nplatform_type: marketplace\nstart_urls: ['http://js.test/']\nrender: browser\n"
     spider = _loader(tmp_path, text).load("js-site")
     settings = spider.custom_settings
-    assert settings["DOWNLOAD_HANDLERS"]["https"] == "scrapy_playwright.handler.ScrapyPlaywrightDownloadHandler"
+    assert settings["DOWNLOAD_HANDLERS"]["https"] == "crawler.browser_pool.PooledPlaywrightDownloadHandler"
     assert settings["PLAYWRIGHT_LAUNCH_OPTIONS"]["executable_path"] == chromium_path()
     assert settings["PLAYWRIGHT_MAX_PAGES_PER_CONTEXT"] == 2
     assert settings["PLAYWRIGHT_ABORT_REQUEST"].resource_types == {"image", "font", "media"}
