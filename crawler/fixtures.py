@@ -41,7 +41,8 @@ class Fixture:
 
     @property
     def name(self) -> str:
-        return f"{self.path.parent.name}/{self.path.name}"
+        """``<plugin package>/<fixture>``, e.g. ``forum/xenforo-thread``."""
+        return f"{self.path.parent.parent.name}/{self.path.name}"
 
     @property
     def site(self) -> str:
