@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from crawler.cli import crawl, db, demo, fixtures, listings, plugins, schema, sites
+from crawler.cli import crawl, db, demo, fixtures, listings, plugins, scaffold, schema, sites
 
 app = typer.Typer(
     name="trawler",
@@ -22,6 +22,7 @@ app.add_typer(sites.app, name="sites")
 app.command("listings")(listings.listings)
 app.command("runs")(listings.runs)
 app.command("schema")(schema.schema)
+app.command("new-plugin")(scaffold.new_plugin)
 
 
 def main() -> None:
