@@ -56,6 +56,25 @@ class BrowserOptions(BaseModel):
     timeout_ms: int = Field(30000, ge=1000)
 
 
+class LoginOptions(BaseModel):
+    """A form login (see :mod:`crawler.login`). Credentials come from environment variables, never the file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str = Field(description="the login page, absolute or relative to the first start URL")
+    username_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    password_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    form: str | None = Field(None, description="CSS selector of the login form (default: the first form)")
+    username_field: str = "username"
+    password_field: str = "password"
+    extra_fields: dict[str, str] = Field(default_factory=dict)
+    success: str | None = Field(None, description="CSS selector present once logged in (e.g. a logout link)")
+    logged_out: str | None = Field(
+        None, description="CSS selector of a page served to a logged-out visitor (default: the login form)"
+    )
+    max_relogins: int = Field(3, ge=0, le=100, description="re-logins in a row before the crawl gives up")
+
+
 class SiteProfile(BaseModel):
     """A validated site profile. ``name`` is its Scrapy spider name."""
 
@@ -70,6 +89,7 @@ class SiteProfile(BaseModel):
     selectors: dict[str, str] = Field(default_factory=dict)
     render: Literal["http", "browser", "auto"] = "http"
     browser: BrowserOptions = Field(default_factory=BrowserOptions)
+    login: LoginOptions | None = None
     schedule: str | None = None
     country: str | None = Field(None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 hint for phone numbers")
     timezone: str = "UTC"

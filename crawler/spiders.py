@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import scrapy
 from scrapy.http import Response
 
+from crawler.login import LoginFlow
 from crawler.plugins import TrawlerPluginManager, hook_error_stats, shared_plugin_manager
 from crawler.profiles import SiteProfile
 from crawler.render import RENDER_FLAG
@@ -35,7 +36,7 @@ class PageListings:
     listings: list[dict[str, Any]] = field(default_factory=list)
 
 
-class ProfileSpider(scrapy.Spider):
+class ProfileSpider(LoginFlow, scrapy.Spider):
     profile: ClassVar[SiteProfile]
     plugins: TrawlerPluginManager
 
@@ -43,9 +44,13 @@ class ProfileSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ProfileSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.plugins = shared_plugin_manager(crawler.settings)
+        spider.login_waiting = []
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.profile.login:
+            yield self.login_request()  # the start URLs follow once logged in
+            return
         for url in self.profile.start_urls:
             # Filtered like any other request, so a page linking back to the start page does not fetch it again.
             yield scrapy.Request(url, callback=self.parse)

@@ -93,9 +93,10 @@ def test_scale_grows_boards() -> None:
     assert {b.lang for b in bigger.boards} == {"en", "de", "ro"}
 
 
-def test_every_link_resolves_or_is_disallowed(pages: dict, robots: Protego) -> None:
+def test_every_link_resolves_or_is_disallowed(pages: dict, robots: Protego, platform) -> None:
     seen_disallowed: set[str] = set()
-    for path, html in _html_pages(pages).items():
+    members_only = platform.protected_pages()
+    for path, html in _html_pages({**pages, **members_only}).items():
         for href in Selector(text=html).css("a::attr(href)").getall():
             parts = urlsplit(href)
             if parts.scheme or parts.netloc:
@@ -104,7 +105,7 @@ def test_every_link_resolves_or_is_disallowed(pages: dict, robots: Protego) -> N
             if not parts.path:
                 continue  # same-page anchors
             target = parts.path + (f"?{parts.query}" if parts.query else "")
-            if target in pages:
+            if target in pages or target in members_only:
                 assert robots.can_fetch(BASE + target, "*"), target
             else:
                 assert not robots.can_fetch(BASE + target, "*"), f"{path} links to missing {target}"

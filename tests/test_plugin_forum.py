@@ -48,9 +48,11 @@ def truth(platform: forum.ForumPlatform) -> list[dict]:
 
 
 def _response(platform: forum.ForumPlatform, url: str) -> HtmlResponse:
-    """The page as the demo server sends it, with a ``Date`` header at the build time."""
+    """The page as the demo server sends it to a visitor without a login, with a ``Date`` header at the build time."""
     parts = urlsplit(url)
-    page = platform.pages()[parts.path + (f"?{parts.query}" if parts.query else "")]
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    gate = platform.login_gate()
+    page = gate.required_page if path in gate.protected else platform.pages()[path]
     response = html_response(url, page.body)
     response.headers[b"Date"] = format_datetime(platform.options.now, usegmt=True)
     return response
@@ -247,7 +249,8 @@ def test_spider_reaches_every_listing(
     paths = {urlsplit(u).path + (f"?{urlsplit(u).query}" if urlsplit(u).query else "") for u in fetched}
     topic_pages = {p for p in platform.pages() if p.startswith("/viewtopic.php")}
     board_pages = {p for p in platform.pages() if p.startswith("/viewforum.php") and p != "/viewforum.php?f=1"}
-    assert paths == {"/"} | board_pages | topic_pages
+    members_board = next(b for b in platform.members.boards)  # linked from the index; without a login it
+    assert paths == {"/"} | board_pages | topic_pages | {members_board.page_path(0)}  # shows the login box
     assert len(fetched) == len(paths)
     assert not any(p.startswith(("/search.php", "/ucp.php", "/memberlist.php", "/posting.php")) for p in paths)
     assert {item["_id"] if "_id" in item else _id(item) for item in items} == {item["_id"] for item in truth}

@@ -51,7 +51,10 @@ def run_and_report(sites: list[str], overrides: dict[str, object], progress: boo
         console.print(f"[dim]Scrapy log: {log_file}[/]")
     for o in outcomes:
         if not o.ok:
-            err_console.print(f"[red]{escape(o.site)}: {escape(o.reason)}[/]")
+            detail = o.stats.get("trawler/error")
+            err_console.print(
+                f"[red]{escape(o.site)}: {escape(o.reason)}[/]" + (f" ({escape(detail)})" if detail else "")
+            )
     return outcomes
 
 

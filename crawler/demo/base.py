@@ -36,6 +36,27 @@ class BuildOptions:
     now: datetime = REFERENCE_NOW
 
 
+@dataclass(frozen=True)
+class LoginGate:
+    """A members-only area: which pages need a session, and how a session is opened.
+
+    The demo server answers ``POST login_path`` with the form fields ``username``
+    and ``password``; a right pair sets a session cookie and redirects to ``/``.
+    A protected path without a valid session gets ``required_page``. While a
+    session is valid, ``logged_in_marker`` (old, new) is swapped in every HTML
+    page, as a real forum shows "Logout" instead of "Login".
+    """
+
+    protected: dict[str, Page]
+    login_path: str
+    username: str
+    password: str
+    form_page: Page
+    failed_page: Page
+    required_page: Page
+    logged_in_marker: tuple[bytes, bytes]
+
+
 class DemoPlatform(Protocol):
     """A built demo platform: every page it serves and the listings a perfect crawl stores."""
 

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crawler.demo import forum_pages
-from crawler.demo.base import BuildOptions, Page
+from crawler.demo.base import BuildOptions, LoginGate, Page
 from crawler.demo.forum_pages import POSTS_PER_PAGE, TOPICS_PER_PAGE
 from crawler.demo.world import (
     DESTINATIONS,
@@ -53,6 +53,13 @@ PLATFORM_TYPE = "forum"
 DEFAULT_PORT = 8471
 TIMEZONE = "Europe/Berlin"  # the board's clock; the site profile says the same
 THREADS_PER_BOARD = 8
+MEMBERS_TOPICS = 4
+MEMBERS_BOARD = "Verified job offers (members only)"
+MEMBERS_DESCRIPTION = "Offers checked by the moderators, visible to registered members"
+# The demo's one member account (the site profile demo-forum-members reads them from the environment).
+MEMBER_USERNAME = "investigator"
+MEMBER_PASSWORD = "trawler-demo-7"
+LOGIN_PATH = "/ucp.php?mode=login"
 EDIT_SHARE = 0.05
 RECRUITER_REPLY_SHARE = 0.08  # replies by a recruiter in ordinary topics
 LEGACY_SHARE = 0.25  # share of a German board's posts that have no <time> element
@@ -272,6 +279,7 @@ class Board:
     date_style: str
     category: Category
     topics: list[Topic] = field(default_factory=list)  # in display order: stickies, then latest activity first
+    members_only: bool = False
 
     def page_path(self, start: int) -> str:
         return f"/viewforum.php?f={self.fid}" + (f"&start={start}" if start else "")
@@ -504,7 +512,27 @@ class _Generator:
             if options.revision >= 1:
                 post.edit = EDITS[post.topic.board.lang]
         users = [self.admin, self.moderator, *self.users, *self.recruiter_users.values()]
-        return ForumPlatform(options, categories, users, edited)
+        members = self.make_members_area(fid, len(topics) + 1, len(posts) + 1)
+        return ForumPlatform(options, categories, users, edited, members)
+
+    def make_members_area(self, fid: int, first_tid: int, first_pid: int) -> Category:
+        """A members-only board, drawn after (and from another RNG than) the public forum, so the public
+        pages, ids and truth are the same with or without it."""
+        self.rng = random.Random(f"{NAME}-{self.options.seed}-members")
+        category = Category(fid, "Members area")
+        _, _, lang, date_style = THEMES["jobs"]
+        board = Board(
+            fid + 1, "jobs", MEMBERS_BOARD, MEMBERS_DESCRIPTION, lang, date_style, category, members_only=True
+        )
+        board.topics = [self.make_topic(board, i) for i in range(MEMBERS_TOPICS)]
+        category.boards.append(board)
+        for tid, topic in enumerate(sorted(board.topics, key=lambda t: t.posts[0].at), start=first_tid):
+            topic.tid = tid
+        posts = sorted((p for t in board.topics for p in t.posts), key=lambda p: (p.at, p.topic.tid, p.number))
+        for pid, post in enumerate(posts, start=first_pid):
+            post.pid = pid
+        board.topics.sort(key=lambda t: (not t.sticky, -t.posts[-1].at.timestamp(), t.tid))
+        return category
 
 
 def _ambiguous_local(moment: datetime) -> bool:
@@ -524,9 +552,17 @@ class ForumPlatform:
 
     name = NAME
 
-    def __init__(self, options: BuildOptions, categories: list[Category], users: list[User], edited: list[Post]):
+    def __init__(
+        self,
+        options: BuildOptions,
+        categories: list[Category],
+        users: list[User],
+        edited: list[Post],
+        members: Category | None = None,
+    ):
         self.options = options
         self.categories = categories
+        self.members = members  # the members-only area: linked from the index, served only after a login
         self.users = users
         self.edited_posts = edited  # the posts revision 1 edits (whatever revision this was built at)
         self._pages: dict[str, Page] | None = None
@@ -554,11 +590,36 @@ class ForumPlatform:
             self._pages = forum_pages.render_all(self)
         return dict(self._pages)
 
+    def protected_pages(self) -> dict[str, Page]:
+        """The members area's pages: served only to a logged-in session."""
+        return forum_pages.render_members(self) if self.members else {}
+
+    def login_gate(self) -> LoginGate:
+        return LoginGate(
+            protected=self.protected_pages(),
+            login_path=LOGIN_PATH,
+            username=MEMBER_USERNAME,
+            password=MEMBER_PASSWORD,
+            form_page=forum_pages.render_login(""),
+            failed_page=forum_pages.render_login(forum_pages.LOGIN_FAILED),
+            required_page=forum_pages.render_login(forum_pages.LOGIN_REQUIRED),
+            logged_in_marker=(forum_pages.LOGIN_LINK, forum_pages.LOGOUT_LINK),
+        )
+
     def truth(self, base_url: str, site: str) -> list[dict[str, Any]]:
+        """What a crawl without an account stores (the members area is not visible)."""
+        return self._truth(self.topics, base_url, site)
+
+    def members_truth(self, base_url: str, site: str) -> list[dict[str, Any]]:
+        """What a logged-in crawl stores in addition: the members-only board."""
+        topics = [t for b in self.members.boards for t in b.topics] if self.members else []
+        return self._truth(topics, base_url, site)
+
+    def _truth(self, topics: list[Topic], base_url: str, site: str) -> list[dict[str, Any]]:
         base = base_url.rstrip("/")
         now = self.options.now
         out: list[dict[str, Any]] = []
-        for topic in self.topics:
+        for topic in topics:
             thread_id = f"{site}:thread:{topic.tid}"
             category = topic.board.name
             for post in topic.posts:

@@ -341,6 +341,7 @@ def render_index(platform: ForumPlatform) -> Page:
         '<ul class="linklist"><li><a href="/search.php?search_id=unanswered">Unanswered topics</a> &bull; '
         '<a href="/search.php?search_id=active_topics">Active topics</a></li></ul>\n'
         + "\n".join(_forabg(c, now) for c in platform.categories)
+        + (f"\n{_forabg(platform.members, now)}" if platform.members else "")
         + '\n<div class="stat-block online-list"><h3>Who is online</h3><p>In total there are <strong>'
         f"{7 + len(posts) % 13}</strong> users online :: 1 registered, 0 hidden and {6 + len(posts) % 13} guests "
         "(based on users active over the past 5 minutes)</p></div>\n"
@@ -513,6 +514,52 @@ def render_faq() -> Page:
         "posts.</dd></dl></div></div>"
     )
     return _layout("Frequently Asked Questions", "faq", [], body)
+
+
+LOGIN_REQUIRED = "The board requires you to be registered and logged in to view this forum."
+LOGIN_FAILED = "You have specified an incorrect username or password. Please check them and try again."
+# Every page's header links to the login form; a logged-in session sees a logout link instead.
+LOGIN_LINK = b'<a href="/ucp.php?mode=login&amp;redirect=index.php" title="Login"'
+LOGOUT_LINK = b'<a href="/ucp.php?mode=logout&amp;sid=demo" title="Logout"'
+
+
+def render_login(message: str) -> Page:
+    """phpBB's login box, with a message above it (a failed attempt, or "log in to view this forum")."""
+    notice = (
+        f'<div class="panel"><div class="inner"><p class="error">{escape(message)}</p></div></div>\n' if message else ""
+    )
+    body = (
+        f"{notice}"
+        '<form action="/ucp.php?mode=login" method="post" id="login" data-focus="username">\n'
+        '<div class="panel"><div class="inner"><div class="content"><h2 class="login-title">Login</h2>\n'
+        '<fieldset class="fields1"><dl><dt><label for="username">Username:</label></dt>'
+        '<dd><input type="text" tabindex="1" name="username" id="username" size="25" value="" class="inputbox autowidth" /></dd>'
+        '</dl><dl><dt><label for="password">Password:</label></dt>'
+        '<dd><input type="password" tabindex="2" id="password" name="password" size="25" class="inputbox autowidth" '
+        'autocomplete="off" /></dd></dl>\n'
+        '<dl><dd><label for="autologin"><input type="checkbox" name="autologin" id="autologin" tabindex="4" /> '
+        "Remember me</label></dd></dl>\n"
+        '<input type="hidden" name="redirect" value="./index.php" />\n'
+        '<dl><dt>&nbsp;</dt><dd><input type="submit" name="login" tabindex="6" value="Login" class="button1" /></dd>'
+        "</dl></fieldset></div></div></div></form>"
+    )
+    return _layout("Login", "ucp", [], body)
+
+
+def render_members(platform: ForumPlatform) -> dict[str, Page]:
+    """The members area's category, board and topic pages (served only after a login)."""
+    pages: dict[str, Page] = {}
+    category = platform.members
+    if category is None:
+        return pages
+    pages[category.path] = render_category(platform, category)
+    for board in category.boards:
+        for start in board.page_starts:
+            pages[board.page_path(start)] = render_board(platform, board, start)
+        for topic in board.topics:
+            for start in topic.page_starts:
+                pages[topic.page_path(start)] = render_topic(platform, topic, start)
+    return pages
 
 
 def render_all(platform: ForumPlatform) -> dict[str, Page]:

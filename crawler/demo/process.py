@@ -22,10 +22,17 @@ class DemoServerError(RuntimeError):
 class DemoServer:
     """``with DemoServer(options) as server: server.urls, server.env``."""
 
-    def __init__(self, options: BuildOptions | None = None, port_base: int = DEFAULT_PORT_BASE, only: str = "") -> None:
+    def __init__(
+        self,
+        options: BuildOptions | None = None,
+        port_base: int = DEFAULT_PORT_BASE,
+        only: str = "",
+        session_pages: int = 0,
+    ) -> None:
         self.options = options or BuildOptions(now=datetime.now(UTC).replace(microsecond=0))
         self.port_base = port_base
         self.only = only
+        self.session_pages = session_pages
         self.proc: subprocess.Popen[str] | None = None
         self.urls: dict[str, str] = {}
 
@@ -39,6 +46,8 @@ class DemoServer:
         args += ["--scale", str(o.scale), "--revision", str(o.revision), "--now", o.now.isoformat()]
         if self.only:
             args += ["--only", self.only]
+        if self.session_pages:
+            args += ["--session-pages", str(self.session_pages)]
         self.log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - lives as long as the server
         self.proc = subprocess.Popen(
             args, stdout=subprocess.PIPE, stderr=self.log, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import secrets
 import signal
 import sys
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from crawler.demo.base import BuildOptions, DemoPlatform, Page
+from crawler.demo.base import BuildOptions, DemoPlatform, LoginGate, Page
 
 DEFAULT_PORT_BASE = 8471
 
@@ -55,8 +56,12 @@ def urls_for(port_base: int, host: str = "127.0.0.1") -> dict[str, str]:
 
 
 def env_for(urls: dict[str, str]) -> dict[str, str]:
-    """The environment variables that point the demo site profiles at a running server."""
-    return {e.env_var: urls[e.name] for e in PLATFORMS if e.name in urls}
+    """The environment variables that point the demo site profiles at a running server (and its demo login)."""
+    from crawler.demo.forum import MEMBER_PASSWORD, MEMBER_USERNAME
+
+    env = {e.env_var: urls[e.name] for e in PLATFORMS if e.name in urls}
+    env |= {"TRAWLER_DEMO_FORUM_USER": MEMBER_USERNAME, "TRAWLER_DEMO_FORUM_PASSWORD": MEMBER_PASSWORD}
+    return env
 
 
 def ground_truth(options: BuildOptions, urls: dict[str, str]) -> dict[str, list[dict[str, Any]]]:
@@ -65,28 +70,85 @@ def ground_truth(options: BuildOptions, urls: dict[str, str]) -> dict[str, list[
     return {e.site: built[e.name].truth(urls[e.name], e.site) for e in PLATFORMS if e.name in built}
 
 
-def _app(pages: dict[str, Page]) -> web.Application:
+def _response(page: Page, session_ok: bool = False, gate: LoginGate | None = None) -> web.Response:
+    headers = dict(page.headers)
+    headers["Content-Type"] = page.content_type
+    body = page.body
+    if session_ok and gate is not None and page.content_type.startswith("text/html"):
+        body = body.replace(*gate.logged_in_marker)
+    return web.Response(body=body, status=page.status, headers=headers)
+
+
+class Sessions:
+    """Logged-in sessions of one platform; each may serve ``budget`` protected pages (0 = unlimited)."""
+
+    COOKIE = "demo_sid"
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.left: dict[str, int] = {}
+
+    def open(self) -> str:
+        sid = secrets.token_hex(8)
+        self.left[sid] = self.budget
+        return sid
+
+    def valid(self, request: web.Request) -> bool:
+        return request.cookies.get(self.COOKIE) in self.left
+
+    def spend(self, request: web.Request) -> bool:
+        """Use one protected page view; False once the session has expired."""
+        sid = request.cookies.get(self.COOKIE)
+        if sid not in self.left:
+            return False
+        if self.budget:
+            if self.left[sid] <= 0:
+                del self.left[sid]
+                return False
+            self.left[sid] -= 1
+        return True
+
+
+def _app(platform: DemoPlatform, session_budget: int = 0) -> web.Application:
+    pages = platform.pages()
+    gate: LoginGate | None = platform.login_gate() if hasattr(platform, "login_gate") else None
+    sessions = Sessions(session_budget)
+
     async def serve(request: web.Request) -> web.Response:
-        page = pages.get(request.path_qs) or pages.get(request.raw_path)
+        path = request.path_qs
+        if gate is not None and path == gate.login_path:
+            if request.method != "POST":
+                return _response(gate.form_page, sessions.valid(request), gate)
+            form = await request.post()
+            if form.get("username") == gate.username and form.get("password") == gate.password:
+                response = web.HTTPFound("/")
+                response.set_cookie(Sessions.COOKIE, sessions.open(), httponly=True)
+                return response
+            return _response(gate.failed_page)
+        if gate is not None and path in gate.protected:
+            if sessions.spend(request):
+                return _response(gate.protected[path], True, gate)
+            return _response(gate.required_page)
+        page = pages.get(path) or pages.get(request.raw_path)
         if page is None:
             return web.Response(status=404, text="not found", content_type="text/plain")
-        headers = dict(page.headers)
-        headers["Content-Type"] = page.content_type
-        return web.Response(body=page.body, status=page.status, headers=headers)
+        return _response(page, gate is not None and sessions.valid(request), gate)
 
     app = web.Application()
-    app.router.add_route("GET", "/{tail:.*}", serve)
+    app.router.add_route("*", "/{tail:.*}", serve)
     return app
 
 
-async def serve_forever(options: BuildOptions, port_base: int, names: tuple[str, ...] | None = None) -> None:
+async def serve_forever(
+    options: BuildOptions, port_base: int, names: tuple[str, ...] | None = None, session_budget: int = 0
+) -> None:
     platforms = build_all(options, names)
     runners = []
     ready = []
     for entry in PLATFORMS:
         if entry.name not in platforms:
             continue
-        runner = web.AppRunner(_app(platforms[entry.name].pages()), access_log=None)
+        runner = web.AppRunner(_app(platforms[entry.name], session_budget), access_log=None)
         await runner.setup()
         port = port_base + entry.port_offset
         await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -110,12 +172,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--revision", type=int, default=0)
     parser.add_argument("--now", help="ISO time that relative dates are rendered against (default: now)")
     parser.add_argument("--only", help="comma-separated platform names")
+    parser.add_argument(
+        "--session-pages", type=int, default=0, help="a login session expires after this many members-only pages"
+    )
     args = parser.parse_args(argv)
     now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC).replace(microsecond=0)
     options = BuildOptions(seed=args.seed, scale=args.scale, revision=args.revision, now=now)
     names = tuple(args.only.split(",")) if args.only else None
     try:
-        asyncio.run(serve_forever(options, args.port_base, names))
+        asyncio.run(serve_forever(options, args.port_base, names, args.session_pages))
     except OSError as exc:
         print(f"demo server cannot listen: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -74,6 +74,7 @@ def finish(db: Database, run_id: str, stats: dict[str, Any], reason: str, spoole
         "hook_errors": hook_errors_by_plugin(stats),
         "spooled_left": spooled_left,
         "elapsed_seconds": float(stats.get("elapsed_time_seconds") or 0.0),
+        "error": stats.get("trawler/error"),
     }
     try:
         db[RUNS].update_one({"_id": run_id}, {"$set": update})
