@@ -63,6 +63,21 @@ def trawler_register_site_profiles() -> list[str]:
 
 
 @hookspec
+def trawler_register_profile_options() -> dict[str, type]:
+    """Declare site-profile sections this plugin reads, with their defaults and validation.
+
+    Runs when site profiles are loaded. A profile may then hold a section
+    named after each key; it is validated with the pydantic model given here
+    (errors name the file and ``<section>.<field>``) and available to the
+    plugin as ``profile.options[<section>]``, an instance of the model (built
+    from its defaults when the profile has no such section).
+
+    :return: ``{section name: pydantic model class}``; a section name may be
+        declared by one plugin only and may not be a core profile field.
+    """
+
+
+@hookspec
 def trawler_register_fixtures() -> list[str]:
     """Declare folders of extraction fixtures (saved pages with their expected listings).
 

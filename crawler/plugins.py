@@ -118,6 +118,23 @@ class TrawlerPluginManager(pluggy.PluginManager):
                 owner[spec.name] = impl.plugin_name
         return found
 
+    def profile_option_models(self) -> dict[str, type]:
+        """The site-profile sections plugins declare, by section name."""
+        from crawler.profiles import SiteProfile
+
+        found: dict[str, type] = {}
+        owner: dict[str, str] = {}
+        for impl in self.hook.trawler_register_profile_options.get_hookimpls():
+            for section, model in (impl.function() or {}).items():
+                if section in SiteProfile.model_fields:
+                    raise PluginLoadError(f"plugin {impl.plugin_name!r}: {section!r} is a core site-profile field")
+                if section in found:
+                    raise PluginLoadError(
+                        f"profile section {section!r} is declared by both {owner[section]!r} and {impl.plugin_name!r}"
+                    )
+                found[section], owner[section] = model, impl.plugin_name
+        return found
+
     def plugin_infos(self) -> list[PluginInfo]:
         infos = []
         types_by_plugin: dict[str, list[str]] = {}

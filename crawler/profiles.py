@@ -90,6 +90,9 @@ class SiteProfile(BaseModel):
     render: Literal["http", "browser", "auto"] = "http"
     browser: BrowserOptions = Field(default_factory=BrowserOptions)
     login: LoginOptions | None = None
+    options: dict[str, Any] = Field(
+        default_factory=dict, description="plugin sections, validated by the models plugins register"
+    )
     schedule: str | None = None
     country: str | None = Field(None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 hint for phone numbers")
     timezone: str = "UTC"
@@ -169,7 +172,9 @@ def _read(path: Path) -> Any:
     return yaml.safe_load(text)
 
 
-def load_profile(path: Path, platform_types: set[str] | None = None) -> SiteProfile | ProfileError:
+def load_profile(
+    path: Path, platform_types: set[str] | None = None, option_models: dict[str, type[BaseModel]] | None = None
+) -> SiteProfile | ProfileError:
     """Load one file; return the profile or the error that names the file and field."""
     source = str(path)
     try:
@@ -179,19 +184,30 @@ def load_profile(path: Path, platform_types: set[str] | None = None) -> SiteProf
     if not isinstance(raw, dict):
         return ProfileError(source, "", "must be a mapping of fields (name, platform_type, start_urls...)")
     name = raw.get("name") if isinstance(raw.get("name"), str) else None
+    raw = expand_env(raw)
+    options: dict[str, Any] = {}
+    for section, model in (option_models or {}).items():
+        try:
+            options[section] = model.model_validate(raw.pop(section, None) or {})
+        except ValidationError as exc:
+            return _validation_error(source, exc, name, prefix=section)
     try:
-        profile = SiteProfile.model_validate({**expand_env(raw), "source": source})
+        profile = SiteProfile.model_validate({**raw, "source": source, "options": options})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(p) for p in first["loc"])
-        more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-        return ProfileError(source, field, f"{first['msg']}{more}", name)
+        return _validation_error(source, exc, name)
     if platform_types is not None and profile.platform_type not in platform_types:
         known = ", ".join(sorted(platform_types)) or "none loaded"
         return ProfileError(
             source, "platform_type", f"unknown platform type {profile.platform_type!r} (known: {known})", name
         )
     return profile
+
+
+def _validation_error(source: str, exc: ValidationError, name: str | None, prefix: str = "") -> ProfileError:
+    first = exc.errors()[0]
+    field = ".".join(str(p) for p in (prefix, *first["loc"]) if p != "")
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return ProfileError(source, field, f"{first['msg']}{more}", name)
 
 
 def profile_files(paths: list[str | Path]) -> list[Path]:
@@ -205,11 +221,15 @@ def profile_files(paths: list[str | Path]) -> list[Path]:
     return found
 
 
-def load_profiles(paths: list[str | Path], platform_types: set[str] | None = None) -> ProfileCatalog:
+def load_profiles(
+    paths: list[str | Path],
+    platform_types: set[str] | None = None,
+    option_models: dict[str, type[BaseModel]] | None = None,
+) -> ProfileCatalog:
     profiles: dict[str, SiteProfile] = {}
     errors: list[ProfileError] = []
     for path in profile_files(paths):
-        result = load_profile(path, platform_types)
+        result = load_profile(path, platform_types, option_models)
         if isinstance(result, ProfileError):
             errors.append(result)
         elif result.name in profiles:

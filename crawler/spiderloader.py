@@ -35,7 +35,7 @@ def profile_paths(pm: TrawlerPluginManager, settings: Any = None) -> list[str]:
 
 
 def load_catalog(pm: TrawlerPluginManager, settings: Any = None) -> ProfileCatalog:
-    return load_profiles(profile_paths(pm, settings), set(pm.platform_types()))
+    return load_profiles(profile_paths(pm, settings), set(pm.platform_types()), pm.profile_option_models())
 
 
 def spider_class(pm: TrawlerPluginManager, profile: SiteProfile) -> type:

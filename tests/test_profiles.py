@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel, ConfigDict, Field
 
 from crawler.profiles import ProfileError, SiteProfile, load_profile, load_profiles
 from tests.conftest import run_cli
@@ -43,7 +44,7 @@ def test_a_valid_profile_gets_defaults_and_derived_domains(tmp_path: Path) -> No
         ("name: x\nplatform_type: forum\nstart_urls: ['http://a/']\npoliteness: {delay: 2}\n", "politeness.delay",
          "Extra inputs are not permitted"),
         ("name: x\nplatform_type: forum\nstart_urls: ['http://a/']\nrender: chrome\n", "render",
-         "Input should be 'http' or 'browser'"),
+         "Input should be 'http', 'browser' or 'auto'"),
         ("name: [unclosed\n", "", "cannot be read"),
         ("- just\n- a list\n", "", "must be a mapping"),
     ],
@@ -87,3 +88,46 @@ def test_cli_reports_a_broken_profile_and_refuses_to_crawl_it(tmp_path: Path) ->
     assert crawl.returncode == 1
     assert "site profile 'bad-site' is invalid" in " ".join(crawl.stderr.split())
     assert not (tmp_path / "var" / "secantus").exists(), "no database should be started for a refused crawl"
+
+
+class GuestbookOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_entries: int = Field(100, ge=1)
+    skip_spam: bool = True
+
+
+def test_plugin_profile_sections_are_validated_with_defaults(tmp_path: Path) -> None:
+    models = {"guestbook": GuestbookOptions}
+    base = "name: g{n}\nplatform_type: forum\nstart_urls: ['http://g.test/']\n"
+    write(tmp_path, "a.yaml", base.format(n=1) + "guestbook: {max_entries: 5}\n")
+    write(tmp_path, "b.yaml", base.format(n=2))
+    write(tmp_path, "c.yaml", base.format(n=3) + "guestbook: {max_entries: 0}\n")
+    write(tmp_path, "d.yaml", base.format(n=4) + "guestbok: {max_entries: 5}\n")
+    catalog = load_profiles([tmp_path], TYPES, models)
+    assert catalog.profiles["g1"].options["guestbook"] == GuestbookOptions(max_entries=5)
+    assert catalog.profiles["g2"].options["guestbook"] == GuestbookOptions()
+    errors = {Path(e.source).name: e for e in catalog.errors}
+    assert (errors["c.yaml"].field, errors["c.yaml"].message) == (
+        "guestbook.max_entries",
+        "Input should be greater than or equal to 1",
+    )
+    assert (errors["d.yaml"].field, errors["d.yaml"].message) == ("guestbok", "Extra inputs are not permitted")
+
+
+def test_plugins_register_profile_sections_through_the_hook() -> None:
+    from crawler.plugins import PluginLoadError, get_plugin_manager, hookimpl
+
+    class Declares:
+        @hookimpl
+        def trawler_register_profile_options(self) -> dict[str, type]:
+            return {"guestbook": GuestbookOptions}
+
+    class Clashes:
+        @hookimpl
+        def trawler_register_profile_options(self) -> dict[str, type]:
+            return {"login": GuestbookOptions}
+
+    assert get_plugin_manager(extra_plugins=[Declares()]).profile_option_models() == {"guestbook": GuestbookOptions}
+    with pytest.raises(PluginLoadError, match="'login' is a core site-profile field"):
+        get_plugin_manager(extra_plugins=[Clashes()]).profile_option_models()
