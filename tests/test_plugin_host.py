@@ -136,3 +136,9 @@ def test_a_plugin_can_choose_the_spider_for_some_profiles() -> None:
     chosen = spider_class(pm, ordinary)
     assert issubclass(chosen, ForumSpider) and not issubclass(chosen, SpecialSpider)
     assert (chosen.name, chosen.profile) == ("ordinary", ordinary)
+
+
+def test_the_plugin_tutorial_covers_every_hook() -> None:
+    tutorial = (REPO / "docs" / "writing-plugins.md").read_text(encoding="utf-8")
+    missing = [name for name, _ in hook_functions() if f"`{name}`" not in tutorial]
+    assert missing == [], f"docs/writing-plugins.md does not mention {missing}"
