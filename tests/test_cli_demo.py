@@ -17,7 +17,7 @@ def test_demo_starts_the_embedded_database_crawls_and_shows_how_to_query(tmp_pat
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         out = " ".join(result.stdout.split())
         assert "embedded SecantusDB at mongodb://127.0.0.1:" in out
-        for name, offset in (("forum", 0), ("market", 1), ("reviews", 2)):
+        for name, offset in (("forum", 0), ("market", 1), ("reviews", 2), ("market-js", 3)):
             assert f"demo platform {name}: http://127.0.0.1:{base + offset}" in out
         assert "crawl summary" in out and "collected listings" in out
         assert "trawler listings --contact '07700 900123'" in out
@@ -31,7 +31,7 @@ def test_demo_starts_the_embedded_database_crawls_and_shows_how_to_query(tmp_pat
         docs = [json.loads(line) for line in listed.stdout.splitlines()]
         assert len(docs) == 3 and all(d["site"] == "demo-market" and d["kind"] == "ad" for d in docs)
         runs = run_cli(["runs"], env)
-        assert runs.stdout.count("finished") == 3
+        assert runs.stdout.count("finished") == 4  # the JavaScript marketplace too, in Chromium
     finally:
         stop = run_cli(["db", "stop"], env)
     assert "stopped the embedded database" in stop.stdout

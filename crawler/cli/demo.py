@@ -18,7 +18,16 @@ from crawler.cli.crawl import prepare_database, run_and_report
 from crawler.crawling import project_settings
 from crawler.demo.base import BuildOptions
 from crawler.demo.process import DemoServer, DemoServerError
-from crawler.demo.server import CRAWLED_BY_DEMO, DEFAULT_PORT_BASE, PLATFORMS, ground_truth, urls_for
+from crawler.browser import BrowserUnavailable, chromium_path
+from crawler.demo.server import (
+    CRAWLED_BY_DEMO,
+    DEFAULT_PORT_BASE,
+    NEEDS_BROWSER,
+    PLATFORMS,
+    env_for,
+    ground_truth,
+    urls_for,
+)
 from crawler.storage.connection import database_config, open_database
 from crawler.storage.schema import LISTINGS
 
@@ -61,6 +70,8 @@ def _show_findings(sites: list[str]) -> None:
         "  trawler listings --contact '07700 900123'      [dim]# any written form of the number[/]\n"
         "  trawler listings --site demo-forum --kind post --json | head -3\n"
         "  trawler runs\n"
+        "  trawler demo serve                             [dim]# serve again; it prints the variables for:[/]\n"
+        "  trawler crawl demo-forum-members               [dim]# logs in and also collects the members-only board[/]\n"
         "  trawler demo                                   [dim]# again: every listing comes back unchanged[/]\n"
         "  trawler demo --revision 1                      [dim]# the platforms with some listings edited[/]"
     )
@@ -88,11 +99,17 @@ def demo(
     except DemoServerError as exc:
         fail(str(exc))
     try:
+        try:
+            chromium_path()
+            crawled = CRAWLED_BY_DEMO
+        except BrowserUnavailable as exc:
+            crawled = tuple(n for n in CRAWLED_BY_DEMO if n not in NEEDS_BROWSER)
+            console.print(f"[yellow]{escape(str(exc))}: the JavaScript platform is served but not crawled[/]")
         for name, url in server.urls.items():
-            note = "" if name in CRAWLED_BY_DEMO else "  (JavaScript-rendered: served, not crawled by the demo)"
+            note = "  (JavaScript-rendered, crawled in Chromium)" if name in NEEDS_BROWSER else ""
             console.print(f"demo platform {name}: {url}{note}")
         os.environ.update(server.env)
-        sites = [e.site for e in PLATFORMS if e.name in CRAWLED_BY_DEMO]
+        sites = [e.site for e in PLATFORMS if e.name in crawled]
         outcomes = run_and_report(sites, {}, progress)
         _show_findings(sites)
         if keep_serving:
@@ -115,7 +132,7 @@ def serve(
     """Only serve the demo platforms (until Ctrl-C), for crawling with `trawler crawl` or `scrapy crawl`."""
     from crawler.demo.server import main as serve_main
 
-    console.print("export " + " ".join(f"{e.env_var}={urls_for(port_base)[e.name]}" for e in PLATFORMS))
+    console.print("export " + " ".join(f"{name}={value}" for name, value in env_for(urls_for(port_base)).items()))
     serve_main(["--port-base", str(port_base), "--seed", str(seed), "--scale", str(scale), "--revision", str(revision)])
 
 

@@ -40,7 +40,8 @@ PLATFORMS: tuple[PlatformEntry, ...] = (
     PlatformEntry("reviews", "crawler.demo.reviews", 2, "TRAWLER_DEMO_REVIEWS_URL", "demo-reviews"),
     PlatformEntry("market-js", "crawler.demo.market_js", 3, "TRAWLER_DEMO_MARKET_JS_URL", "demo-market-js"),
 )
-CRAWLED_BY_DEMO = ("forum", "market", "reviews")
+CRAWLED_BY_DEMO = ("forum", "market", "reviews", "market-js")
+NEEDS_BROWSER = ("market-js",)
 
 
 def build_platform(entry: PlatformEntry, options: BuildOptions) -> DemoPlatform:
