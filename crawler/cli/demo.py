@@ -13,12 +13,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from crawler.browser import BrowserUnavailable, chromium_path
 from crawler.cli.common import console, fail
 from crawler.cli.crawl import prepare_database, run_and_report
 from crawler.crawling import project_settings
 from crawler.demo.base import BuildOptions
 from crawler.demo.process import DemoServer, DemoServerError
-from crawler.browser import BrowserUnavailable, chromium_path
 from crawler.demo.server import (
     CRAWLED_BY_DEMO,
     DEFAULT_PORT_BASE,
