@@ -42,8 +42,9 @@ def test_sites_lists_the_demo_profiles_with_their_types(tmp_path: Path) -> None:
     result = run_cli(["sites"], {"TRAWLER_PROFILE_DIRS": str(tmp_path)})
     assert result.returncode == 0
     rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.startswith("│ demo-")}
-    assert sorted(rows) == ["demo-forum", "demo-market", "demo-reviews"]
+    assert sorted(rows) == ["demo-forum", "demo-forum-members", "demo-market", "demo-market-js", "demo-reviews"]
     assert "marketplace" in rows["demo-market"] and "forum" in rows["demo-forum"] and "review" in rows["demo-reviews"]
+    assert "browser" in rows["demo-market-js"] and "http" in rows["demo-market"]
 
 
 def test_demo_truth_exports_the_ground_truth(tmp_path: Path) -> None:

@@ -12,12 +12,16 @@ extraction hook:
   date, language, the owner's response in ``extra.owner_response``, and the
   business as ``parent_id``).
 
-Markup is read by engine presets (``plugins.review.extractors.ENGINES``,
-chosen by the profile's ``engine``; default ``yelpish``).
+Markup is read in layers, most specific first (``extractors.py``): the
+profile's ``selectors``, an engine preset (``engines/``: forced by the
+profile's ``engine`` or detected from the page), schema.org structured data,
+then generic heuristics. Saved pages with their expected listings live in
+``fixtures/`` (checked by ``tests/test_fixtures.py``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from scrapy.http import Response
@@ -41,6 +45,11 @@ def trawler_register_platform_types() -> list[PlatformTypeSpec]:
             page_types=PAGE_TYPES,
         )
     ]
+
+
+@hookimpl
+def trawler_register_fixtures() -> list[str]:
+    return [str(Path(__file__).parent / "fixtures")]
 
 
 @hookimpl
