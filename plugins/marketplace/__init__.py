@@ -12,11 +12,17 @@ Page types passed to ``trawler_extract_listings``:
   category (from the breadcrumb), images (absolute URLs), contacts.raw (each
   contact line as shown) and ``extra.attributes`` (the attribute table).
 
-Engine presets (the profile's ``engine``): ``classifieds`` (the default).
+Extraction order (see the package README): the profile's ``selectors``; an
+engine preset (``classifieds``, ``craigslist``, ``osclass``, ``woocommerce``),
+named by the profile's ``engine`` or detected from the page; else schema.org
+data merged with generic heuristics (``engine: structured`` / ``engine:
+generic`` run one of them alone). The fixture corpus in ``fixtures/`` is
+registered with ``trawler_register_fixtures``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawler.platform import PlatformTypeSpec
@@ -42,6 +48,12 @@ def trawler_register_platform_types() -> list[PlatformTypeSpec]:
             page_types=("ad",),
         )
     ]
+
+
+@hookimpl
+def trawler_register_fixtures() -> list[str]:
+    """Saved ad pages of each engine, of schema.org-only sites and of sites only the heuristics read."""
+    return [str(Path(__file__).parent / "fixtures")]
 
 
 @hookimpl

@@ -38,6 +38,8 @@ class MarketplaceSpider(ProfileSpider):
             return
         yield from self._links(response, "category_links", self.parse_results)
         yield from self._links(response, "ad_links", self.parse_ad)
+        # A start page that is itself a result list ("latest ads") has pages of its own.
+        yield from self._links(response, "page_links", self.parse_results)
 
     def parse_results(self, response: Response) -> Iterator[scrapy.Request]:
         """A result page: its ads, the other result pages, and the other categories in its menu."""
