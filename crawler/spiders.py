@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import scrapy
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from crawler.login import LoginFlow
+from crawler.navigation import next_page_urls
 from crawler.plugins import TrawlerPluginManager, hook_error_stats, shared_plugin_manager
 from crawler.profiles import SiteProfile
 from crawler.render import RENDER_FLAG
@@ -54,6 +55,16 @@ class ProfileSpider(LoginFlow, scrapy.Spider):
         for url in self.profile.start_urls:
             # Filtered like any other request, so a page linking back to the start page does not fetch it again.
             yield scrapy.Request(url, callback=self.parse)
+
+    def follow_next_pages(self, response: Response, css: str, callback: Any) -> Iterator[scrapy.Request]:
+        """The next page(s) of a list: by the engine's selector when it finds any, else by
+        :func:`crawler.navigation.next_page_urls` (rel=next, "next" labels, load-more, numbered pages)."""
+        requests = list(response.follow_all(css=css, callback=callback)) if css else []
+        if not requests and isinstance(response, TextResponse):
+            requests = [response.follow(url, callback=callback) for url in next_page_urls(response)]
+        if requests:
+            self.crawler.stats.inc_value("trawler/next_pages", len(requests))
+        yield from requests
 
     def extract(self, response: Response, page_type: str) -> Iterator[PageListings | scrapy.Request]:
         """Run the extraction hook on ``response``; yield its listings as one item (none if it has none)."""

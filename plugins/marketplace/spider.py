@@ -46,7 +46,8 @@ class MarketplaceSpider(ProfileSpider):
         if not hasattr(response, "css"):
             return
         yield from self._links(response, "ad_links", self.parse_ad)
-        yield from self._links(response, "page_links", self.parse_results)
+        css = self.profile.selectors.get("page_links", self.NAVIGATION["page_links"])
+        yield from self.follow_next_pages(response, css, self.parse_results)
         yield from self._links(response, "category_links", self.parse_results)
 
     def parse_ad(self, response: Response) -> Iterator[dict[str, Any]]:

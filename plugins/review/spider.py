@@ -44,12 +44,16 @@ class ReviewSpider(ProfileSpider):
     def parse_business_list(self, response: Response) -> Iterator[Any]:
         """One page of business cards in a category; the next page through "Next ›" / rel=next."""
         yield from self._follow(response, "business_link", self.parse_business)
-        yield from self._follow(response, "next_page", self.parse_business_list)
+        yield from self._next(response, self.parse_business_list)
 
     def parse_business(self, response: Response) -> Iterator[Any]:
         """A business page: extract it, then walk its review pages (``?page=N``) through rel=next."""
         yield from self.extract(response, "business")
-        yield from self._follow(response, "next_page", self.parse_business)
+        yield from self._next(response, self.parse_business)
+
+    def _next(self, response: Response, callback: Callable[[Response], Iterator[Any]]) -> Iterator[Any]:
+        if isinstance(response, TextResponse):
+            yield from self.follow_next_pages(response, self._selector("next_page"), callback)
 
     def _selector(self, key: str) -> str:
         return self.profile.selectors.get(key) or self.navigation[key]
