@@ -135,3 +135,26 @@ def test_a_plain_site_with_render_auto_never_starts_the_browser(js_crawl, tmp_pa
     assert "'playwright/page_count'" not in result.stderr
     assert "trawler/pages_rerendered" not in result.stderr
     client.drop_database("browser_auto")
+
+
+def test_infinite_scroll_is_followed_within_its_bound(js_crawl, tmp_path: Path) -> None:
+    demo, _, _, client = js_crawl
+    feed = demo.server.urls["market-js"] + "/feed"
+    base = "platform_type: marketplace\nengine: classifieds\ntimezone: Europe/Berlin\nrender: browser\n"
+    (tmp_path / "scrolled.yaml").write_text(
+        f"name: scrolled\n{base}start_urls: ['{feed}']\n"
+        "browser: {wait_for: '#app[data-ready]', scroll: {items: 'div.listing-card', max_times: 6, pause_ms: 300}}\n"
+    )
+    (tmp_path / "unscrolled.yaml").write_text(
+        f"name: unscrolled\n{base}start_urls: ['{feed}']\nbrowser: {{wait_for: '#app[data-ready]'}}\n"
+    )
+    env = {**demo.env, "MONGO_URI": f"mongodb://{client.address[0]}:{client.address[1]}",
+           "MONGO_DATABASE": "browser_scroll", "TRAWLER_VAR_DIR": str(tmp_path / "var"),
+           "TRAWLER_PROFILE_DIRS": str(tmp_path)}  # fmt: skip
+    result = run_cli(["crawl", "scrolled", "unscrolled", "--no-progress"], env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    db = client.browser_scroll
+    # The feed shows 12 ads, and 11 more once scrolled to the end.
+    assert db.listings.count_documents({"site": "scrolled"}) == 23
+    assert db.listings.count_documents({"site": "unscrolled"}) == 12
+    client.drop_database("browser_scroll")

@@ -248,7 +248,7 @@ def test_js_variant_is_deterministic_with_exact_counts(app: market_js.MarketJS, 
     truth = app.truth(JS_BASE, "demo-market-js")
     assert len(truth) == 23
     assert len([t for t in truth if t.get("_truth", {}).get("persons")]) == 5
-    assert len(app_pages) == 76
+    assert len(app_pages) == 77  # with the infinite-scroll /feed
     assert sorted(p for p in app_pages if p.startswith("/api/ads")) == ["/api/ads?page=1", "/api/ads?page=2"]
     assert app_pages["/api/ads?page=1"].content_type == "application/json"
 

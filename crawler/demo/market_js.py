@@ -7,6 +7,7 @@ sees only empty shells. It shows a subset of the marketplace's ads (every
 sixth, and the reposts: 23 at scale 1)::
 
     /  and  /?page=N        shell; the script renders /api/ads?page=N as result cards
+    /feed                   shell; infinite scroll: page 1's cards, the next page appended at the end
     /ad.html?id=<id>        shell; the script renders /api/ad/<id> as an ad page
     /api/ads?page=N         JSON: one result page (12 ads)
     /api/ad/<id>            JSON: one ad
@@ -169,6 +170,25 @@ APP_JS = r"""
     ]));
   }
 
+  // The infinite-scroll view: one page of cards, the next page appended each time the reader reaches the end.
+  function renderFeed(data) {
+    var section = h("section", { class: "result-list feed" }, [h("h1", { class: "results-title" }, ["All ads"])]);
+    var next = null;
+    var loading = false;
+    function add(page) {
+      page.ads.forEach(function (ad) { section.appendChild(card(ad)); });
+      next = page.next;
+    }
+    app.textContent = "";
+    app.appendChild(section);
+    add(data);
+    window.addEventListener("scroll", function () {
+      if (!next || loading || window.innerHeight + window.scrollY < document.body.scrollHeight - 200) return;
+      loading = true;
+      getJSON(next).then(function (page) { add(page); loading = false; });
+    });
+  }
+
   function fail(error) {
     app.textContent = "Sorry, the ads could not be loaded (" + error.message + ").";
     app.setAttribute("data-ready", "error");
@@ -179,6 +199,8 @@ APP_JS = r"""
   var SITE_NAME = document.body.getAttribute("data-site") || "";
   if (window.location.pathname === "/ad.html") {
     getJSON("/api/ad/" + encodeURIComponent(param("id") || "")).then(renderAd).then(ready, fail);
+  } else if (window.location.pathname === "/feed") {
+    getJSON("/api/ads?page=1").then(renderFeed).then(ready, fail);
   } else {
     getJSON("/api/ads?page=" + (parseInt(param("page"), 10) || 1)).then(renderList).then(ready, fail);
   }
@@ -273,6 +295,7 @@ class MarketJS:
                     "next": f"/api/ads?page={number + 1}" if number < self.page_count else None,
                 }
             )
+        pages["/feed"] = Page(shell("All ads"))
         for ad in self.ads:
             pages[ad_path(ad)] = Page(shell("Ad"))
             pages[f"/api/ad/{ad.id}"] = _json(detail(ad))
