@@ -33,8 +33,8 @@ Targets: 0.95 on titles, bodies, authors, dates, prices and ratings for the full
 generic heuristics alone.
 
 **Read these numbers as an upper bound.** The corpus pages were written by us, from what each engine's real
-output looks like, and the generic heuristics were tuned on the same pages (a few pages written after the
-tuning and measured before any fix scored lower: see each plugin's README). Software that installs from
+output looks like, and the generic heuristics were tuned on the same pages; pages written after the tuning
+and measured before any fix scored lower. Software that installs from
 PyPI is kept out of the corpus and the presets on purpose, for an independent evaluation on markup the
 plugins were never tuned to. The structured-data layer alone answers only on pages that carry schema.org
 data, which is most of its lower recall.
@@ -49,7 +49,7 @@ def main() -> None:
     fixtures = discover(pm)
     corpus = Counter(f.platform_type for f in fixtures)
     listed = ", ".join(f"{n} {t} fixtures" for t, n in sorted(corpus.items()))
-    sections = [INTRO, f"Corpus on {date.today().isoformat()}: {listed}."]
+    sections = [INTRO.strip(), f"Corpus on {date.today().isoformat()}: {listed}."]
     for title, engine in (("Full extraction chain", None), ("Structured data alone", "structured"),
                           ("Generic heuristics alone", "generic")):  # fmt: skip
         sections.append(f"## {title}\n\n{markdown_table(score(pm, fixtures, engine))}")

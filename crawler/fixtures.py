@@ -18,8 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
 from scrapy.http import HtmlResponse, Request
 
+from crawler.models import Listing
 from crawler.plugins import TrawlerPluginManager
 from crawler.profiles import SiteProfile
 from crawler.testkit import diff_listings, extract
@@ -90,7 +92,16 @@ def check(pm: TrawlerPluginManager, fixture: Fixture) -> list[str]:
 
 
 def _json_ready(listings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return json.loads(json.dumps(listings, default=str, ensure_ascii=False))
+    """Listings as a person edits them: validated (so ``_id`` is there), empty fields left out."""
+    ready = []
+    for raw in listings:
+        try:
+            listing = Listing.model_validate(raw)
+        except ValidationError:
+            ready.append(json.loads(json.dumps(raw, default=str, ensure_ascii=False)))  # kept as found, to fix
+            continue
+        ready.append(listing.model_dump(mode="json", by_alias=True, exclude={"crawl"}, exclude_defaults=True))
+    return ready
 
 
 def write_expected(pm: TrawlerPluginManager, fixture: Fixture) -> int:
