@@ -49,22 +49,24 @@ def extract_all(response: Response, syntaxes: Iterable[str] = (*SCHEMA_SYNTAXES,
     return data
 
 
-def _types(item: dict[str, Any]) -> set[str]:
+def types_of(item: dict[str, Any]) -> set[str]:
+    """An item's schema.org types, short names (``"http://schema.org/Product"`` -> ``"Product"``)."""
     declared = item.get("@type") or []
     if isinstance(declared, str):
         declared = [declared]
     return {str(t).rsplit("/", 1)[-1] for t in declared}
 
 
-def _walk(value: Any) -> Iterator[dict[str, Any]]:
+def walk_items(value: Any) -> Iterator[dict[str, Any]]:
+    """Every typed item in extruct output, nested ones and ``@graph`` members included, outermost first."""
     if isinstance(value, dict):
         if "@type" in value:
             yield value
         for child in value.values():
-            yield from _walk(child)
+            yield from walk_items(child)
     elif isinstance(value, list):
         for child in value:
-            yield from _walk(child)
+            yield from walk_items(child)
 
 
 def schema_items(response: Response, *types: str) -> list[dict[str, Any]]:
@@ -73,8 +75,8 @@ def schema_items(response: Response, *types: str) -> list[dict[str, Any]]:
     wanted = set(types)
     found = []
     for syntax in SCHEMA_SYNTAXES:
-        for item in _walk(data.get(syntax, [])):
-            if not wanted or _types(item) & wanted:
+        for item in walk_items(data.get(syntax, [])):
+            if not wanted or types_of(item) & wanted:
                 found.append(item)
     return found
 

@@ -15,7 +15,6 @@ fill in and replace raw strings that agree with them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -24,7 +23,7 @@ from scrapy.http import Response
 
 from crawler.extract import clean, normalise_rating, parse_datetime
 from crawler.profiles import SiteProfile
-from crawler.structured import SCHEMA_SYNTAXES, extract_all, number, text
+from crawler.structured import SCHEMA_SYNTAXES, extract_all, number, text, types_of, walk_items
 from plugins.marketplace.text import lines_of, normalised, unescape
 
 _PRIORITY: tuple[frozenset[str], ...] = (
@@ -36,24 +35,6 @@ _PRIORITY: tuple[frozenset[str], ...] = (
     frozenset({"Offer"}),
 )
 _WANTED = frozenset().union(*_PRIORITY)
-
-
-def _types(item: dict[str, Any]) -> set[str]:
-    declared = item.get("@type") or []
-    if isinstance(declared, str):
-        declared = [declared]
-    return {str(t).rsplit("/", 1)[-1] for t in declared}
-
-
-def _walk(value: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(value, dict):
-        if "@type" in value:
-            yield value
-        for child in value.values():
-            yield from _walk(child)
-    elif isinstance(value, list):
-        for child in value:
-            yield from _walk(child)
 
 
 def _first(value: Any) -> Any:
@@ -82,7 +63,7 @@ class StructuredAdPage:
         self.response = response
         self.profile = profile
         data = extract_all(response, (*SCHEMA_SYNTAXES, "opengraph"))
-        self.items = [item for syntax in SCHEMA_SYNTAXES for item in _walk(data.get(syntax, []))]
+        self.items = [item for syntax in SCHEMA_SYNTAXES for item in walk_items(data.get(syntax, []))]
         self.og: dict[str, str] = {}
         for group in data.get("opengraph", []):
             for key, value in group.items():
@@ -93,7 +74,7 @@ class StructuredAdPage:
     def _main_item(self) -> dict[str, Any] | None:
         for group in _PRIORITY:
             for item in self.items:
-                if _types(item) & group and (item.get("name") or item.get("title") or item.get("itemOffered")):
+                if types_of(item) & group and (item.get("name") or item.get("title") or item.get("itemOffered")):
                     if "Offer" in group:
                         offered = _first(item.get("itemOffered"))
                         return {**offered, "offers": item} if isinstance(offered, dict) else None
@@ -218,7 +199,7 @@ class StructuredAdPage:
     def _breadcrumb_category(self) -> str | None:
         """The last crumb of a BreadcrumbList that is not the ad itself."""
         for item in self.items:
-            if "BreadcrumbList" not in _types(item):
+            if "BreadcrumbList" not in types_of(item):
                 continue
             elements = item.get("itemListElement") or []
             names = []
