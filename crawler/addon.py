@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from crawler.plugin_settings import declared_settings, defaults
 from crawler.plugins import shared_plugin_manager
 
 STORAGE_PIPELINE = "crawler.storage.pipeline.StoragePipeline"
@@ -17,6 +18,7 @@ PROXY_MIDDLEWARE = "crawler.proxy.ProfileProxyMiddleware"
 RENDER_MIDDLEWARE = "crawler.render.BrowserRenderMiddleware"
 STATS_FILE_EXTENSION = "crawler.statsfile.StatsFile"
 LOGIN_MIDDLEWARE = "crawler.login.LoginSessionMiddleware"
+SETTINGS_CHECK_EXTENSION = "crawler.plugin_settings.PluginSettingsCheck"
 
 
 def _offline_public_suffixes() -> None:
@@ -45,7 +47,8 @@ class TrawlerAddon:
         extensions = settings["EXTENSIONS"]
         if STATS_FILE_EXTENSION not in extensions:
             extensions[STATS_FILE_EXTENSION] = 500
-        plugins = shared_plugin_manager(settings)
-        for defaults in plugins.hook.trawler_register_settings():
-            for name, value in (defaults or {}).items():
+        if SETTINGS_CHECK_EXTENSION not in extensions:
+            extensions[SETTINGS_CHECK_EXTENSION] = 0
+        for _, declared in declared_settings(shared_plugin_manager(settings)):
+            for name, value in defaults(declared).items():
                 settings.set(name, value, priority="addon")

@@ -97,8 +97,12 @@ def trawler_register_settings() -> dict[str, Any]:
     module and the site profile apply theirs: a plugin's defaults never
     override what a user set.
 
-    :return: a dict of setting names to values; prefix the names with the
-        plugin's own prefix (``FORUM_*``) to avoid clashes.
+    :return: a dict of setting names to default values, or a pydantic model
+        class whose fields are the setting names (with their defaults and
+        validation): then the crawl's final value of each is validated when
+        the crawl starts, and a bad one stops it with the plugin's name, the
+        setting and the reason. Prefix the names with the plugin's own prefix
+        (``FORUM_*``) to avoid clashes.
     """
 
 

@@ -142,3 +142,26 @@ def test_the_plugin_tutorial_covers_every_hook() -> None:
     tutorial = (REPO / "docs" / "writing-plugins.md").read_text(encoding="utf-8")
     missing = [name for name, _ in hook_functions() if f"`{name}`" not in tutorial]
     assert missing == [], f"docs/writing-plugins.md does not mention {missing}"
+
+
+def test_plugin_settings_declared_as_a_model_get_defaults_and_validation() -> None:
+    from pydantic import BaseModel, Field
+    from scrapy.settings import Settings
+
+    from crawler.plugin_settings import PluginSettingError, check, declared_settings, defaults
+
+    class JobBoardSettings(BaseModel):
+        JOB_BOARD_MAX_PAGES: int = Field(50, ge=1)
+        JOB_BOARD_LANGUAGES: list[str] = Field(default_factory=lambda: ["en"])
+
+    class Declares:
+        @hookimpl
+        def trawler_register_settings(self) -> type[BaseModel]:
+            return JobBoardSettings
+
+    pm = get_plugin_manager(extra_plugins=[Declares()])
+    ((_, declared),) = [d for d in declared_settings(pm) if d[1] is JobBoardSettings]
+    assert defaults(declared) == {"JOB_BOARD_MAX_PAGES": 50, "JOB_BOARD_LANGUAGES": ["en"]}
+    check(pm, Settings({"JOB_BOARD_MAX_PAGES": 3, "JOB_BOARD_LANGUAGES": ["de"]}))
+    with pytest.raises(PluginSettingError, match=r"setting JOB_BOARD_MAX_PAGES=0 is invalid: Input should be greater"):
+        check(pm, Settings({"JOB_BOARD_MAX_PAGES": 0, "JOB_BOARD_LANGUAGES": ["de"]}))
