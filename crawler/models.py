@@ -65,12 +65,24 @@ class Rating(_Part):
     scale: float | None = Field(None, gt=0, description="maximum of the platform's scale")
 
 
+class Mention(_Part):
+    """Where a contact value was found: the field, the character span in it, and the text as written."""
+
+    type: str = Field(description="phone, email, handle or link")
+    value: str = Field(description="the normalised value (E.164, lower-case e-mail, 'service:handle', URL)")
+    field: str = Field(description="listing field it was found in: body, title, contacts.raw[2]...")
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    raw: str = Field(description="the text as written on the page")
+
+
 class Contacts(_Part):
     phones: list[str] = Field(default_factory=list, description="E.164 where normalised")
     emails: list[str] = Field(default_factory=list)
     handles: list[str] = Field(default_factory=list, description="'service:handle', e.g. 'telegram:anna_jobs'")
     links: list[str] = Field(default_factory=list)
     raw: list[str] = Field(default_factory=list, description="contact text as shown on the page")
+    mentions: list[Mention] = Field(default_factory=list, description="where each value was found")
 
 
 class IndicatorMatch(_Part):
@@ -79,6 +91,16 @@ class IndicatorMatch(_Part):
     field: str | None = None
     start: int | None = None
     end: int | None = None
+    text: str | None = Field(None, description="the matched text as written")
+    weight: float | None = None
+    language: str | None = None
+
+
+class Risk(_Part):
+    """A risk score that explains itself: which indicators, with which weights, gave it."""
+
+    score: float = Field(ge=0)
+    reasons: list[str] = Field(default_factory=list, description="one line per contributing indicator")
 
 
 class CrawlMeta(_Part):
@@ -136,6 +158,7 @@ class Listing(BaseModel):
     category: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict, description="platform-specific fields")
     indicators: list[IndicatorMatch] = Field(default_factory=list)
+    risk: Risk | None = None
     crawl: CrawlMeta = Field(default_factory=CrawlMeta)
 
     @field_validator("title", "body")
