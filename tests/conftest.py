@@ -25,6 +25,11 @@ from crawler.storage import embedded
 
 REPO = Path(__file__).resolve().parent.parent
 
+# Crawls compared with the demo's ground truth check extraction: enrichment plugins (which add contacts,
+# indicators, language, location) are blocked there and tested on their own.
+ENRICHERS = ("contacts", "indicators", "language", "location")
+EXTRACTION_ONLY = {"TRAWLER_BLOCK_PLUGINS": ",".join(ENRICHERS)}
+
 
 @dataclass
 class MongoServer:

@@ -14,7 +14,7 @@ from crawler.profiles import BrowserOptions, SiteProfile
 from crawler.render import RENDER_FLAG, BrowserRenderMiddleware
 from crawler.spiderloader import spider_class
 from crawler.testkit import diff_listings
-from tests.conftest import MongoServer, run_cli, start_demo
+from tests.conftest import EXTRACTION_ONLY, MongoServer, run_cli, start_demo
 
 
 def test_the_system_chromium_is_found() -> None:
@@ -85,7 +85,7 @@ def test_render_auto_renders_a_page_again_when_its_html_holds_nothing() -> None:
 def js_crawl(mongo: MongoServer, tmp_path_factory: pytest.TempPathFactory):
     demo = start_demo()
     env = {**demo.env, "MONGO_URI": mongo.uri, "MONGO_DATABASE": "browser_e2e",
-           "TRAWLER_VAR_DIR": str(tmp_path_factory.mktemp("var"))}  # fmt: skip
+           "TRAWLER_VAR_DIR": str(tmp_path_factory.mktemp("var")), **EXTRACTION_ONLY}  # fmt: skip
     client = mongo.client()
     client.drop_database("browser_e2e")
     stats_file = tmp_path_factory.mktemp("stats") / "stats.json"

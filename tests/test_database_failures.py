@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from crawler.testkit import diff_listings
-from tests.conftest import REPO, run_cli, start_demo, start_mongo, stop_mongo
+from tests.conftest import EXTRACTION_ONLY, REPO, run_cli, start_demo, start_mongo, stop_mongo
 
 
 def test_unreachable_database_at_start_is_a_clear_error(tmp_path: Path) -> None:
@@ -45,6 +45,7 @@ def test_outage_mid_crawl_spools_batches_and_replay_loses_nothing(tmp_path: Path
         "MONGO_DATABASE": "outage",
         "TRAWLER_VAR_DIR": str(tmp_path / "var"),
         "TRAWLER_LOG_LEVEL": "INFO",
+        **EXTRACTION_ONLY,
     }
     sets = ["TRAWLER_BATCH_SIZE=10", "TRAWLER_FLUSH_INTERVAL=0.3", "TRAWLER_DB_TIMEOUT_MS=1500",
             "DOWNLOAD_DELAY=0.02", "AUTOTHROTTLE_ENABLED=False"]  # fmt: skip

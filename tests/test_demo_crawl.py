@@ -15,7 +15,7 @@ import pytest
 
 from crawler.models import Listing
 from crawler.testkit import diff_listings
-from tests.conftest import MongoServer, RunningDemo, run_cli, start_demo
+from tests.conftest import EXTRACTION_ONLY, MongoServer, RunningDemo, run_cli, start_demo
 
 SITES = ["demo-forum", "demo-market", "demo-reviews"]
 
@@ -43,6 +43,7 @@ def crawled(mongo: MongoServer, tmp_path_factory: pytest.TempPathFactory) -> Ite
         "MONGO_URI": mongo.uri,
         "MONGO_DATABASE": name,
         "TRAWLER_VAR_DIR": str(tmp_path_factory.mktemp("var")),
+        **EXTRACTION_ONLY,
     }
     client = mongo.client()
     client.drop_database(name)

@@ -11,7 +11,7 @@ from crawler.demo.base import BuildOptions
 from crawler.demo.process import DemoServer
 from crawler.demo.server import ground_truth
 from crawler.testkit import diff_listings
-from tests.conftest import MongoServer, _free_port_base, run_cli
+from tests.conftest import EXTRACTION_ONLY, MongoServer, _free_port_base, run_cli
 
 SITE = "demo-forum-members"
 
@@ -29,7 +29,7 @@ def forum(mongo: MongoServer):
 
 def _env(mongo: MongoServer, server: DemoServer, tmp_path: Path, database: str, **extra: str) -> dict[str, str]:
     return {**server.env, "MONGO_URI": mongo.uri, "MONGO_DATABASE": database,
-            "TRAWLER_VAR_DIR": str(tmp_path / "var"), **extra}  # fmt: skip
+            "TRAWLER_VAR_DIR": str(tmp_path / "var"), **EXTRACTION_ONLY, **extra}  # fmt: skip
 
 
 def test_logged_in_crawl_stores_the_members_board_and_survives_session_expiry(forum, mongo, tmp_path) -> None:

@@ -1,0 +1,1 @@
+"""Built-in enrichment plugin: language (being written)."""
