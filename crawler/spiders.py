@@ -35,6 +35,8 @@ class PageListings:
     url: str
     page_type: str
     listings: list[dict[str, Any]] = field(default_factory=list)
+    # The page itself, kept as evidence by the storage pipeline (feed exports show it as "<HtmlResponse 200 url>").
+    response: Any = field(default=None, repr=False)
 
 
 class ProfileSpider(LoginFlow, scrapy.Spider):
@@ -92,4 +94,4 @@ class ProfileSpider(LoginFlow, scrapy.Spider):
             raw.setdefault("url", response.url)
         if found:
             stats.inc_value("trawler/listings_extracted", len(found))
-            yield PageListings(response.url, page_type, found)
+            yield PageListings(response.url, page_type, found, response)

@@ -6,16 +6,21 @@ the same platforms (exactly the edited listings get a new version).
 
 from __future__ import annotations
 
+import hashlib
+import json
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pymongo
 import pytest
 
 from crawler.models import Listing
+from crawler.storage.snapshots import body_of
 from crawler.testkit import diff_listings
-from tests.conftest import EXTRACTION_ONLY, MongoServer, RunningDemo, run_cli, start_demo
+from tests.conftest import ENRICHERS, EXTRACTION_ONLY, MongoServer, RunningDemo, run_cli, start_demo
 
 SITES = ["demo-forum", "demo-market", "demo-reviews"]
 
@@ -93,6 +98,61 @@ def test_nothing_was_quarantined_and_every_listing_has_crawl_metadata(crawled: C
         assert meta["content_hash"] == Listing.model_validate(doc).content_hash()
 
 
+def test_every_listing_points_at_the_stored_page_it_was_read_from(crawled: Crawled) -> None:
+    pages = {item["url"].split("#")[0] for items in crawled.truth.values() for item in items}
+    snapshots = {doc["_id"]: doc for doc in crawled.db.snapshots.find()}
+    assert len(snapshots) == len(pages) == 45 + 120 + 35  # topic pages, ad pages, business pages
+    assert {doc["url"] for doc in snapshots.values()} == pages
+    for listing in crawled.db.listings.find({}, {"crawl.snapshot_id": 1, "url": 1}):
+        snapshot = snapshots[listing["crawl"]["snapshot_id"]]
+        assert snapshot["url"] == listing["url"].split("#")[0]
+    some = next(iter(snapshots.values()))
+    assert hashlib.sha256(body_of(some)).hexdigest() == some["_id"]
+    assert (some["status"], some["headers"]["Content-Type"]) == (200, "text/html; charset=utf-8")
+    assert set(some["plugin_versions"]) >= {"forum", "marketplace", "review"}
+
+
+def test_snapshots_export_as_warc_read_back_with_matching_hashes(crawled: Crawled, tmp_path: Path) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    path = tmp_path / "market.warc.gz"
+    result = run_cli(["evidence", "warc", "--site", "demo-market", "-o", str(path)], crawled.env)
+    assert result.returncode == 0, result.stderr
+    stored = {d["_id"] for d in crawled.db.snapshots.find({"site": "demo-market"}, {"_id": 1})}
+    read = set()
+    with open(path, "rb") as warc:
+        for record in ArchiveIterator(warc):
+            assert record.rec_type == "response"
+            body = record.content_stream().read()
+            digest = hashlib.sha256(body).hexdigest()
+            assert record.rec_headers.get_header("WARC-Trawler-Snapshot") == digest
+            assert record.http_headers.get_statuscode() == "200"
+            read.add(digest)
+    assert read == stored and len(read) == 120
+
+
+def test_an_evidence_archive_holds_state_snapshots_and_a_manifest(crawled: Crawled, tmp_path: Path) -> None:
+    listing_id = "demo-market:ad:a10014"
+    path = tmp_path / "evidence.zip"
+    result = run_cli(["evidence", "listing", listing_id, "-o", str(path)], crawled.env)
+    assert result.returncode == 0, result.stderr
+    with zipfile.ZipFile(path) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        assert sorted(archive.namelist()) == ["listing.json", "manifest.json", "snapshots.warc.gz", "versions.json"]
+        for name, digest in manifest["files"].items():
+            assert hashlib.sha256(archive.read(name)).hexdigest() == digest
+        assert json.loads(archive.read("listing.json"))["_id"] == listing_id
+    stored = crawled.db.listings.find_one({"_id": listing_id})
+    assert [s["sha256"] for s in manifest["snapshots"]] == [stored["crawl"]["snapshot_id"]]
+
+
+def test_reextraction_from_snapshots_changes_nothing_when_extractors_did_not(crawled: Crawled) -> None:
+    result = run_cli(["reextract", "demo-reviews"], crawled.env)
+    assert result.returncode == 0, result.stderr
+    assert "35 pages read again: 0 new, 0 updated, 209 unchanged, 0 invalid" in " ".join(result.stdout.split())
+    assert crawled.db.listing_versions.count_documents({}) == 0
+
+
 def test_recrawl_of_unchanged_sites_adds_nothing(crawled: Crawled) -> None:
     before = crawled.db.listings.count_documents({})
     crawled.crawl()
@@ -136,3 +196,26 @@ def test_revision_one_versions_exactly_the_edited_listings(crawled: Crawled) -> 
     for version in crawled.db.listing_versions.find():
         assert version["version"] == 1
         assert version["diff"], f"{version['_id']} has an empty diff"
+
+
+def test_reextraction_versions_what_an_improved_extractor_reads_differently(crawled: Crawled) -> None:
+    from crawler.plugins import get_plugin_manager, hookimpl
+    from crawler.reextract import reextract
+    from crawler.spiderloader import load_catalog
+
+    class BetterTitles:
+        """Stands in for an improved extractor: business titles come out upper-case."""
+
+        @hookimpl
+        def trawler_enrich_listing(self, listing: dict, profile: object) -> None:
+            if listing.get("kind") == "business":
+                listing["title"] = listing["title"].upper()
+
+    pm = get_plugin_manager(blocked=ENRICHERS, extra_plugins=[BetterTitles()])
+    profile = load_catalog(pm).profiles["demo-reviews"]
+    before = crawled.db.listing_versions.count_documents({})
+    result = reextract(crawled.db, pm, profile)
+    assert (result.pages, result.new, result.updated, result.unchanged) == (35, 0, 21, 188)
+    versions = list(crawled.db.listing_versions.find({"run_id": {"$regex": "^reextract-demo-reviews-"}}))
+    assert len(versions) == 21 == crawled.db.listing_versions.count_documents({}) - before
+    assert all(list(v["diff"]) == ["title"] for v in versions)

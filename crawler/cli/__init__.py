@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from crawler.cli import crawl, db, demo, fixtures, listings, plugins, scaffold, schema, sites
+from crawler.cli import crawl, db, demo, evidence, fixtures, listings, plugins, scaffold, schema, sites
 
 app = typer.Typer(
     name="trawler",
@@ -17,6 +17,8 @@ app.command("crawl")(crawl.crawl)
 app.add_typer(db.app, name="db")
 app.add_typer(demo.app, name="demo")
 app.add_typer(fixtures.app, name="fixtures")
+app.add_typer(evidence.app, name="evidence")
+app.command("reextract")(evidence.reextract_command)
 app.add_typer(plugins.app, name="plugins")
 app.add_typer(sites.app, name="sites")
 app.command("listings")(listings.listings)

@@ -33,6 +33,8 @@ from crawler.spiders import PageListings
 from crawler.storage import runs
 from crawler.storage.connection import DatabaseConfig, connect, database_config
 from crawler.storage.schema import ensure_indexes
+from crawler.storage.snapshots import PageSnapshot
+from crawler.storage.snapshots import store as store_snapshots
 from crawler.storage.spool import Spool
 from crawler.storage.writer import ListingWriter, Pending
 
@@ -69,6 +71,7 @@ class StoragePipeline:
         self.run_id = ""
         self.buffer: list[Pending] = []
         self.quarantine: list[dict[str, Any]] = []
+        self.snapshots: list[PageSnapshot] = []
         self.pending: list[Future[None]] = []
         self.counts: Counter[str] = Counter()
         self.lock = threading.Lock()
@@ -106,6 +109,7 @@ class StoragePipeline:
         if replayed:
             logger.info("wrote %d listings spooled by an earlier run", replayed)
         self.run_id = f"{spider.name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        self.plugin_versions = {i.name: i.version or "" for i in self.plugins.plugin_infos()}
         self.stats.set_value("trawler/run_id", self.run_id)
         runs.start(self.db, self.run_id, spider.name, getattr(spider, "profile", None), self.config)
         self.flusher = task.LoopingCall(self._flush_buffer)
@@ -116,6 +120,12 @@ class StoragePipeline:
         raws = item.listings if isinstance(item, PageListings) else [dict(item)]
         profile = getattr(self.crawler.spider, "profile", None)
         now = datetime.now(UTC)
+        if isinstance(item, PageListings) and item.response is not None:
+            snapshot = PageSnapshot.from_response(item.response, item.page_type, self.crawler.spider.name, now)
+            item.response = None  # the bytes live on in the snapshot only
+            self.snapshots.append(snapshot)
+            for raw in raws:
+                raw.setdefault("crawl", {})["snapshot_id"] = snapshot.sha256
         for raw in raws:
             self._accept(raw, profile, now)
         waiting = len(self.buffer) + len(self.quarantine)
@@ -198,8 +208,9 @@ class StoragePipeline:
         if not (self.buffer or self.quarantine):
             return
         batch, quarantined = self.buffer, self.quarantine
-        self.buffer, self.quarantine = [], []
-        self.pending.append(self.executor.submit(self._write, batch, quarantined))
+        snapshots = self.snapshots
+        self.buffer, self.quarantine, self.snapshots = [], [], []
+        self.pending.append(self.executor.submit(self._write, batch, quarantined, snapshots))
 
     def _drain(self) -> None:
         started = time.monotonic()
@@ -213,23 +224,25 @@ class StoragePipeline:
 
     # -- the storage thread ---------------------------------------------
 
-    def _write(self, batch: list[Pending], quarantined: list[dict[str, Any]]) -> None:
+    def _write(self, batch: list[Pending], quarantined: list[dict[str, Any]], pages: list[PageSnapshot]) -> None:
+        snapshots = [page.document(self.run_id, self.plugin_versions) for page in pages]  # compressed off the reactor
         now = datetime.now(UTC).timestamp()
         if self.outage_since is not None and now - self.outage_since < RETRY_AFTER_OUTAGE_S:
-            self._to_spool(batch, quarantined, "database unreachable")
+            self._to_spool(batch, quarantined, snapshots, "database unreachable")
             return
         try:
             if self.spool.files():
                 self.spool.replay(self.writer)
+            store_snapshots(self.db, snapshots)  # evidence first: a stored listing never points at nothing
             result = self.writer.write(batch)
             self.writer.quarantine_many(quarantined)
         except ConnectionFailure as exc:
             self.outage_since = now
-            self._to_spool(batch, quarantined, f"{type(exc).__name__}: {exc}")
+            self._to_spool(batch, quarantined, snapshots, f"{type(exc).__name__}: {exc}")
             return
         except Exception:
             # Not an outage: a write the server refused. Keep the batch and say why.
-            self._to_spool(batch, quarantined, traceback.format_exc(limit=3))
+            self._to_spool(batch, quarantined, snapshots, traceback.format_exc(limit=3))
             with self.lock:
                 self.counts["storage_errors"] += 1
             return
@@ -240,6 +253,7 @@ class StoragePipeline:
             self.counts["listings_unchanged"] += result.unchanged
             self.counts["listings_stored"] += result.new + result.updated + result.unchanged
             self.counts["quarantine_stored"] += len(quarantined)
+            self.counts["snapshots_stored"] += len(snapshots)
         if self.notify_stored:
             token = hook_error_stats.set(self.stats)
             try:
@@ -248,8 +262,10 @@ class StoragePipeline:
             finally:
                 hook_error_stats.reset(token)
 
-    def _to_spool(self, batch: list[Pending], quarantined: list[dict[str, Any]], why: str) -> None:
-        path = self.spool.append(batch, quarantined)
+    def _to_spool(
+        self, batch: list[Pending], quarantined: list[dict[str, Any]], snapshots: list[dict[str, Any]], why: str
+    ) -> None:
+        path = self.spool.append(batch, quarantined, snapshots)
         with self.lock:
             self.counts["spooled"] += len(batch) + len(quarantined)
             self.counts["spool_batches"] += 1

@@ -13,6 +13,7 @@ LISTINGS = "listings"
 VERSIONS = "listing_versions"
 QUARANTINE = "quarantine"
 RUNS = "crawl_runs"
+SNAPSHOTS = "snapshots"
 
 INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     LISTINGS: [
@@ -26,6 +27,7 @@ INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     VERSIONS: [[("listing_id", ASCENDING), ("version", ASCENDING)], [("run_id", ASCENDING)]],
     QUARANTINE: [[("run_id", ASCENDING)], [("site", ASCENDING), ("at", DESCENDING)]],
     RUNS: [[("site", ASCENDING), ("started_at", DESCENDING)], [("status", ASCENDING)]],
+    SNAPSHOTS: [[("site", ASCENDING), ("fetched_at", DESCENDING)], [("url", ASCENDING)]],
 }
 
 

@@ -105,6 +105,7 @@ class ListingWriter:
                         "version": old_version,
                         "content": old_content,
                         "content_hash": old_meta.get("content_hash"),
+                        "snapshot_id": old_meta.get("snapshot_id"),
                         "first_seen": old_meta.get("first_seen"),
                         "last_seen": old_meta.get("last_seen"),
                         "replaced_at": pending.seen_at,
