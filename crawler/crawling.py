@@ -60,6 +60,7 @@ PROGRESS_COLUMNS = (
     ("new", "trawler/listings_new"),
     ("updated", "trawler/listings_updated"),
     ("unchanged", "trawler/listings_unchanged"),
+    ("removed", "trawler/listings_removed"),
     ("quarantined", "trawler/listings_quarantined"),
     ("spooled", "trawler/spooled"),
     ("errors", None),

@@ -112,6 +112,7 @@ class CrawlMeta(_Part):
     version: int = 1
     run_id: str | None = None
     snapshot_id: str | None = None
+    removed_at: datetime | None = Field(None, description="when a complete crawl no longer found it (never deleted)")
 
 
 # Fields that are not content: changing them never creates a new version.

@@ -198,6 +198,26 @@ def test_revision_one_versions_exactly_the_edited_listings(crawled: Crawled) -> 
         assert version["diff"], f"{version['_id']} has an empty diff"
 
 
+def test_ads_taken_down_are_marked_removed_never_deleted(crawled: Crawled) -> None:
+    crawled.demo.server.stop()
+    taken_down = start_demo(revision=2, port_base=crawled.demo.server.port_base, now=crawled.demo.options.now)
+    try:
+        result = run_cli(["crawl", "demo-market", "--no-progress"], {**crawled.env, **taken_down.env})
+        assert result.returncode == 0, result.stderr[-3000:]
+    finally:
+        taken_down.server.stop()
+    crawled.demo = start_demo(port_base=crawled.demo.server.port_base, now=crawled.demo.options.now)
+    from crawler.demo.market import build
+
+    removed = build(taken_down.options).removed
+    assert len(removed) == 3
+    marked = {d["_id"] for d in crawled.db.listings.find({"site": "demo-market", "crawl.removed_at": {"$ne": None}})}
+    assert marked == {f"demo-market:ad:{ad_id}" for ad_id in removed}
+    assert crawled.db.listings.count_documents({"site": "demo-market"}) == 120  # still there, as evidence
+    run = crawled.db.crawl_runs.find_one({"site": "demo-market"}, sort=[("started_at", pymongo.DESCENDING)])
+    assert (run["counts"]["listings_removed"], run["counts"]["listings_unchanged"]) == (3, 117)
+
+
 def test_reextraction_versions_what_an_improved_extractor_reads_differently(crawled: Crawled) -> None:
     from crawler.plugins import get_plugin_manager, hookimpl
     from crawler.reextract import reextract

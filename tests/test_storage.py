@@ -44,6 +44,7 @@ def test_new_listings_get_first_seen_hash_and_version_one(db) -> None:
         "version": 1,
         "run_id": "run-1",
         "snapshot_id": None,
+        "removed_at": None,
     }
     assert doc["price"] == {"amount": 100.0, "currency": "EUR", "raw": "100.0 EUR"}
 
@@ -118,3 +119,18 @@ def test_spooled_batches_replay_exactly_once(db, tmp_path: Path) -> None:
     assert db.listings.find_one({"_id": "s:ad:2"})["price"]["amount"] == 5.5
     assert db.listings.find_one({"_id": "s:ad:1"})["crawl"]["first_seen"] == T0
     assert db.quarantine.find_one({"_id": "q1"})["at"] == T0
+
+
+def test_listings_a_complete_crawl_did_not_see_are_marked_removed_and_revived_when_back(db) -> None:
+    writer = ListingWriter(db)
+    writer.write(pending([ad("1"), ad("2"), ad("3")], T0, "run-1"))
+    second = T0 + timedelta(days=1)
+    writer.write(pending([ad("1"), ad("3")], second, "run-2"))
+    assert writer.mark_removed("s", not_seen_since=second, now=second) == 1
+    gone = db.listings.find_one({"_id": "s:ad:2"})
+    assert (gone["crawl"]["removed_at"], gone["crawl"]["last_seen"]) == (second, T0)
+    assert writer.mark_removed("s", not_seen_since=second, now=second) == 0  # already marked
+    third = T0 + timedelta(days=2)
+    writer.write(pending([ad("1"), ad("2"), ad("3")], third, "run-3"))
+    assert db.listings.find_one({"_id": "s:ad:2"})["crawl"]["removed_at"] is None
+    assert db.listings.count_documents({}) == 3

@@ -82,7 +82,9 @@ def demo(
     ctx: typer.Context,
     scale: int = typer.Option(1, min=1, max=200, help="Size of the demo platforms (1 = a few hundred listings)."),
     seed: int = typer.Option(7, help="Random seed of the generated platforms."),
-    revision: int = typer.Option(0, min=0, max=1, help="0 = original content, 1 = some listings edited."),
+    revision: int = typer.Option(
+        0, min=0, max=2, help="0 = original, 1 = some listings edited, 2 = also a few ads taken down."
+    ),
     port_base: int = typer.Option(DEFAULT_PORT_BASE, help="First port of the demo server (one port per platform)."),
     keep_serving: bool = typer.Option(False, help="Leave the demo platforms running after the crawl (Ctrl-C stops)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a live progress table."),
@@ -126,7 +128,7 @@ def demo(
 def serve(
     scale: int = typer.Option(1, min=1, max=200),
     seed: int = typer.Option(7),
-    revision: int = typer.Option(0, min=0, max=1),
+    revision: int = typer.Option(0, min=0, max=2),
     port_base: int = typer.Option(DEFAULT_PORT_BASE),
 ) -> None:
     """Only serve the demo platforms (until Ctrl-C), for crawling with `trawler crawl` or `scrapy crawl`."""
@@ -141,7 +143,7 @@ def truth(
     output: Path = typer.Option(Path("demo-truth.json"), "--output", "-o", help="Where to write the ground truth."),
     scale: int = typer.Option(1, min=1, max=200),
     seed: int = typer.Option(7),
-    revision: int = typer.Option(0, min=0, max=1),
+    revision: int = typer.Option(0, min=0, max=2),
     port_base: int = typer.Option(DEFAULT_PORT_BASE),
     now: str = typer.Option("", help="ISO time the relative dates were rendered against (the server's --now)."),
 ) -> None:

@@ -26,7 +26,8 @@ class BuildOptions:
 
     :param seed: the random seed; the same seed gives the same platform, byte for byte.
     :param scale: size knob, 1 = small (hundreds of listings); grows roughly linearly.
-    :param revision: 0 = the first state; 1 = some listings edited (a fixed, seeded subset).
+    :param revision: 0 = the first state; 1 = some listings edited (a fixed, seeded subset);
+        2 = revision 1, and a few marketplace ads taken down.
     :param now: the moment relative dates are rendered against.
     """
 

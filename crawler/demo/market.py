@@ -46,6 +46,7 @@ ADS_PER_CATEGORY = 30
 RECRUITER_SLOTS = {"jobs": 9, "services": 3}  # recruiter originals per category of that kind
 REPOSTS = {"jobs": 3, "housing": 1}  # reposts per category of that kind
 EDIT_SHARE = 0.05
+REMOVED_ADS = 3  # revision 2 takes this many ads down
 
 
 @dataclass
@@ -395,6 +396,17 @@ def _edit(ads: list[Ad], seed: int) -> list[str]:
     return sorted(a.id for a in chosen)
 
 
+def _remove(categories: list[Category], seed: int, keep: set[str]) -> list[str]:
+    """Revision 2: take a few ads down (seeded; never an edited ad, a repost or a recruiter's)."""
+    rng = random.Random(f"{NAME}-{seed}-removal")
+    candidates = [a for c in categories for a in c.ads if a.id not in keep and not a.persons and not a.repost_of]
+    reposted = {a.repost_of for c in categories for a in c.ads if a.repost_of}
+    chosen = {a.id for a in rng.sample([a for a in candidates if a.id not in reposted], REMOVED_ADS)}
+    for category in categories:
+        category.ads = [a for a in category.ads if a.id not in chosen]
+    return sorted(chosen)
+
+
 @dataclass
 class Marketplace:
     """A built demo marketplace."""
@@ -403,6 +415,7 @@ class Marketplace:
     categories: list[Category]
     sellers: list[Seller]
     edited: list[str]
+    removed: list[str] = field(default_factory=list)  # revision 2: ads taken down
     name: str = NAME
 
     @property
@@ -464,8 +477,9 @@ def build(options: BuildOptions | None = None) -> Marketplace:
     ads = [ad for category in builder.categories for ad in category.ads]
     _hostile(ads, builder.rng)
     edited = _edit(ads, options.seed) if options.revision >= 1 else []
+    removed = _remove(builder.categories, options.seed, set(edited)) if options.revision >= 2 else []
     sellers = builder.sellers + [s for accounts in builder.recruiter_accounts.values() for s in accounts]
-    return Marketplace(options, builder.categories, sellers, edited)
+    return Marketplace(options, builder.categories, sellers, edited, removed)
 
 
 # ---------------------------------------------------------------------------

@@ -108,6 +108,7 @@ class StoragePipeline:
         replayed, _ = self.spool.replay(self.writer)
         if replayed:
             logger.info("wrote %d listings spooled by an earlier run", replayed)
+        self.started_at = datetime.now(UTC)
         self.run_id = f"{spider.name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
         self.plugin_versions = {i.name: i.version or "" for i in self.plugins.plugin_infos()}
         self.stats.set_value("trawler/run_id", self.run_id)
@@ -165,6 +166,7 @@ class StoragePipeline:
         self._sync_stats()
         spooled_left = self.spool.pending_count()
         self.stats.set_value("trawler/spooled_left", spooled_left)
+        self._mark_removed(spider, reason, spooled_left)
         run = runs.finish(self.db, self.run_id, self.stats.get_stats(), reason, spooled_left)
         if spooled_left:
             logger.error(
@@ -179,6 +181,23 @@ class StoragePipeline:
         finally:
             hook_error_stats.reset(token)
         return None
+
+    def _mark_removed(self, spider: Spider, reason: str, spooled_left: int) -> None:
+        """A listing that a complete, clean crawl no longer found was taken down: mark it, never delete it.
+
+        Only after a crawl that finished without errors or spooled items, since a page that failed to load
+        would otherwise make its listings look removed.
+        """
+        if not self.crawler.settings.getbool("TRAWLER_MARK_REMOVED", True):
+            return
+        if reason != "finished" or spooled_left or runs.counts_from_stats(self.stats.get_stats())["errors"]:
+            return
+        try:
+            removed = self.writer.mark_removed(spider.name, self.started_at, datetime.now(UTC))
+        except PyMongoError as exc:
+            logger.warning("could not mark removed listings: %s", exc)
+            return
+        self.stats.set_value("trawler/listings_removed", removed)
 
     # -- buffering -------------------------------------------------------
 

@@ -23,6 +23,7 @@ _STAT_NAMES = {
     "listings_updated": "trawler/listings_updated",
     "listings_unchanged": "trawler/listings_unchanged",
     "listings_quarantined": "trawler/listings_quarantined",
+    "listings_removed": "trawler/listings_removed",
     "items_spooled": "trawler/spooled",
     "hook_errors": "trawler/hook_errors",
     "pages_unextracted": "trawler/pages_unextracted",

@@ -136,7 +136,7 @@ class ListingWriter:
             # One command for the whole group; the guard keeps a replayed old batch from moving last_seen back.
             self.listings.update_many(
                 {"_id": {"$in": ids}, "crawl.last_seen": {"$lt": seen_at}},
-                {"$set": {"crawl.last_seen": seen_at, "crawl.run_id": run_id}},
+                {"$set": {"crawl.last_seen": seen_at, "crawl.run_id": run_id, "crawl.removed_at": None}},
             )
         return result
 
@@ -149,8 +149,17 @@ class ListingWriter:
             "version": version,
             "run_id": pending.run_id,
             "snapshot_id": pending.listing.crawl.snapshot_id,
+            "removed_at": None,
         }
         return doc
+
+    def mark_removed(self, site: str, not_seen_since: datetime, now: datetime) -> int:
+        """Mark the listings of ``site`` that a complete crawl started at ``not_seen_since`` did not see."""
+        result = self.listings.update_many(
+            {"site": site, "crawl.last_seen": {"$lt": not_seen_since}, "crawl.removed_at": None},
+            {"$set": {"crawl.removed_at": now}},
+        )
+        return result.modified_count
 
     def quarantine_many(self, docs: list[dict[str, Any]]) -> None:
         if docs:
