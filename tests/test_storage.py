@@ -134,3 +134,41 @@ def test_listings_a_complete_crawl_did_not_see_are_marked_removed_and_revived_wh
     writer.write(pending([ad("1"), ad("2"), ad("3")], third, "run-3"))
     assert db.listings.find_one({"_id": "s:ad:2"})["crawl"]["removed_at"] is None
     assert db.listings.count_documents({}) == 3
+
+
+def _with_contacts(native_id: str, site: str, phones: list[str], handles: list[str] = ()) -> Listing:
+    return Listing.model_validate(
+        {"site": site, "platform_type": "marketplace", "kind": "ad", "url": f"http://127.0.0.1/{site}/{native_id}",
+         "native_id": native_id, "body": "job", "contacts": {"phones": phones, "handles": list(handles)}}
+    )  # fmt: skip
+
+
+def test_entities_link_listings_across_sites_idempotently(db) -> None:
+    from crawler.storage.entities import cross_site_entities, listings_sharing, upsert
+
+    ensure_indexes(db)
+    writer = ListingWriter(db)
+    batch = [
+        _with_contacts("1", "forum", ["+447700900123"], ["telegram:viktor"]),
+        _with_contacts("2", "market", ["+447700900123"]),
+        _with_contacts("3", "market", ["+4915112345678"], ["telegram:viktor"]),
+        _with_contacts("4", "reviews", ["+4915112345678"]),
+        _with_contacts("5", "reviews", ["+40721234567"]),
+    ]
+    for _ in range(2):  # the same batch twice (a replay): nothing changes the second time
+        result = writer.write(pending(batch, T0, "r"))
+        assert upsert(db, (doc for doc, _ in result.stored)) == 4
+    phone = db.entities.find_one({"_id": "phone:+447700900123"})
+    assert phone["listings"] == ["forum:ad:1", "market:ad:2"]
+    assert (phone["sites"], phone["platform_types"], phone["type"]) == (["forum", "market"], ["marketplace"], "phone")
+    assert (phone["first_seen"], phone["last_seen"]) == (T0, T0)
+    assert [e["_id"] for e in cross_site_entities(db)] == [
+        "handle:telegram:viktor", "phone:+447700900123", "phone:+4915112345678",
+    ]  # fmt: skip
+    assert listings_sharing(db, "forum:ad:1") == {"market:ad:2": 1, "market:ad:3": 1}
+    assert listings_sharing(db, "forum:ad:1", hops=2) == {"market:ad:2": 1, "market:ad:3": 1, "reviews:ad:4": 2}
+    assert listings_sharing(db, "reviews:ad:5", hops=2) == {}
+    later = T0 + timedelta(days=3)
+    writer_result = writer.write(pending(batch[:1], later, "r2"))
+    upsert(db, (doc for doc, _ in writer_result.stored))
+    assert db.entities.find_one({"_id": "phone:+447700900123"})["last_seen"] == later

@@ -32,6 +32,7 @@ from crawler.plugins import TrawlerPluginManager, hook_error_stats, shared_plugi
 from crawler.spiders import PageListings
 from crawler.storage import runs
 from crawler.storage.connection import DatabaseConfig, connect, database_config
+from crawler.storage.entities import upsert as upsert_entities
 from crawler.storage.schema import ensure_indexes
 from crawler.storage.snapshots import PageSnapshot
 from crawler.storage.snapshots import store as store_snapshots
@@ -255,6 +256,7 @@ class StoragePipeline:
             store_snapshots(self.db, snapshots)  # evidence first: a stored listing never points at nothing
             result = self.writer.write(batch)
             self.writer.quarantine_many(quarantined)
+            upsert_entities(self.db, (doc for doc, _ in result.stored))
         except ConnectionFailure as exc:
             self.outage_since = now
             self._to_spool(batch, quarantined, snapshots, f"{type(exc).__name__}: {exc}")

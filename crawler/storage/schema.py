@@ -14,6 +14,7 @@ VERSIONS = "listing_versions"
 QUARANTINE = "quarantine"
 RUNS = "crawl_runs"
 SNAPSHOTS = "snapshots"
+ENTITIES = "entities"
 
 INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     LISTINGS: [
@@ -21,12 +22,15 @@ INDEXES: dict[str, list[list[tuple[str, int]]]] = {
         [("site", ASCENDING), ("crawl.last_seen", DESCENDING)],
         [("parent_id", ASCENDING)],
         [("contacts.phones", ASCENDING)],
+        [("contacts.emails", ASCENDING)],
+        [("contacts.handles", ASCENDING)],
         [("author.id", ASCENDING)],
         [("posted_at", DESCENDING)],
     ],
     VERSIONS: [[("listing_id", ASCENDING), ("version", ASCENDING)], [("run_id", ASCENDING)]],
     QUARANTINE: [[("run_id", ASCENDING)], [("site", ASCENDING), ("at", DESCENDING)]],
     RUNS: [[("site", ASCENDING), ("started_at", DESCENDING)], [("status", ASCENDING)]],
+    ENTITIES: [[("listings", ASCENDING)], [("type", ASCENDING), ("last_seen", DESCENDING)]],
     SNAPSHOTS: [[("site", ASCENDING), ("fetched_at", DESCENDING)], [("url", ASCENDING)]],
 }
 

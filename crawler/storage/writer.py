@@ -126,7 +126,9 @@ class ListingWriter:
             else:
                 unchanged_by_seen.setdefault((pending.seen_at, pending.run_id), []).append(pid)
                 result.unchanged += 1
-                result.stored.append((stored, "unchanged"))
+                meta = stored.get("crawl", {})
+                seen = max(meta.get("last_seen") or pending.seen_at, pending.seen_at)
+                result.stored.append(({**documents[pid], "crawl": {**meta, "last_seen": seen}}, "unchanged"))
 
         if version_docs:
             insert_ignoring_duplicates(self.versions, version_docs)

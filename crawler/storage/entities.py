@@ -1,0 +1,96 @@
+"""The ``entities`` collection: one document per value that links listings (a phone, an e-mail, a handle...).
+
+Investigators pivot on these: the same phone number on a forum post, two
+classified ads and a review. Each entity keeps the listings, sites and platform
+types it appears on and when it was first and last seen. Updated with every
+stored batch, idempotently (``$addToSet``, ``$min``, ``$max``), so a replayed
+or repeated batch changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pymongo import UpdateOne
+from pymongo.database import Database
+
+from crawler.storage.schema import ENTITIES, LISTINGS
+
+# Listing fields whose values are entities, and the entity type of each.
+ENTITY_FIELDS = (("contacts.phones", "phone"), ("contacts.emails", "email"), ("contacts.handles", "handle"))
+
+
+def entity_id(kind: str, value: str) -> str:
+    return f"{kind}:{value}"
+
+
+def entities_of(listing: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(type, value)`` of every entity a stored listing document mentions."""
+    found: list[tuple[str, str]] = []
+    for path, kind in ENTITY_FIELDS:
+        section, name = path.split(".")
+        for value in (listing.get(section) or {}).get(name) or []:
+            found.append((kind, value))
+    return found
+
+
+def upsert(db: Database, listings: Iterable[dict[str, Any]]) -> int:
+    """Record the entities of freshly stored listings; returns how many entity documents were touched."""
+    grouped: dict[str, dict[str, Any]] = defaultdict(lambda: {"ids": set(), "sites": set(), "types": set()})
+    seen: dict[str, tuple[datetime, datetime]] = {}
+    for listing in listings:
+        crawl = listing.get("crawl") or {}
+        first, last = crawl.get("first_seen"), crawl.get("last_seen")
+        for kind, value in entities_of(listing):
+            key = entity_id(kind, value)
+            group = grouped[key]
+            group.update(kind=kind, value=value)
+            group["ids"].add(listing["_id"])
+            group["sites"].add(listing["site"])
+            group["types"].add(listing["platform_type"])
+            if first and last:
+                low, high = seen.get(key, (first, last))
+                seen[key] = (min(low, first), max(high, last))
+    ops = []
+    for key, group in grouped.items():
+        update: dict[str, Any] = {
+            "$setOnInsert": {"type": group["kind"], "value": group["value"]},
+            "$addToSet": {
+                "listings": {"$each": sorted(group["ids"])},
+                "sites": {"$each": sorted(group["sites"])},
+                "platform_types": {"$each": sorted(group["types"])},
+            },
+        }
+        if key in seen:
+            update["$min"] = {"first_seen": seen[key][0]}
+            update["$max"] = {"last_seen": seen[key][1]}
+        ops.append(UpdateOne({"_id": key}, update, upsert=True))
+    if ops:
+        db[ENTITIES].bulk_write(ops, ordered=False)
+    return len(ops)
+
+
+def listings_sharing(db: Database, listing_id: str, hops: int = 1) -> dict[str, int]:
+    """Every listing linked to ``listing_id`` through shared entities, with its distance (1 or 2 hops)."""
+    distance: dict[str, int] = {listing_id: 0}
+    frontier = {listing_id}
+    for hop in range(1, hops + 1):
+        entity_ids: set[str] = set()
+        for doc in db[LISTINGS].find({"_id": {"$in": sorted(frontier)}}):
+            entity_ids |= {entity_id(kind, value) for kind, value in entities_of(doc)}
+        reached: set[str] = set()
+        for entity in db[ENTITIES].find({"_id": {"$in": sorted(entity_ids)}}, {"listings": 1}):
+            reached |= set(entity["listings"])
+        frontier = reached - set(distance)
+        for found in frontier:
+            distance[found] = hop
+    del distance[listing_id]
+    return distance
+
+
+def cross_site_entities(db: Database) -> list[dict[str, Any]]:
+    """Entities seen on more than one site."""
+    return list(db[ENTITIES].find({"sites.1": {"$exists": True}}).sort("_id", 1))
