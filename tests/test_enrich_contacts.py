@@ -78,7 +78,7 @@ def test_handles_are_reported(scored: tuple[list[dict], dict]) -> None:
 def test_negative_lines_find_nothing(scored: tuple[list[dict], dict]) -> None:
     rows, _ = scored
     negatives = [r for r in rows if not any(r[k] for k in KINDS)]
-    # The one known false positive is a held-out line (see docs/enrichment-accuracy-contacts.md): spelt-out
+    # The one known false positive is a held-out line (see docs/enrichment-accuracy.md): spelt-out
     # digits skip the trunk-prefix rule, so a GB number written without its leading zero is still taken.
     assert [r["text"] for r in negatives if any(r["predicted"][k] for k in KINDS)] == [
         "call or text seven nine five five, one two three, four five six"
