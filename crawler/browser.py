@@ -17,7 +17,7 @@ what the extractor needs:
   small one); each is closed after ``TRAWLER_BROWSER_PAGE_USES`` renders or
   any error, so memory stays bounded (:mod:`crawler.browser_pool`).
 
-Chromium is the system one (Debian's ``chromium``): ``playwright install`` is
+Chromium is the system one (Debian's ``chromium``): Playwright's own browser download is
 never needed. ``TRAWLER_CHROMIUM`` overrides the path.
 """
 

@@ -14,6 +14,7 @@ element for the markup layers, a schema.org dict for the structured layer.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -27,7 +28,7 @@ from plugins.review.parsing import fallback_review_id, page_number, url_business
 DATE_LANGUAGES = frozenset({"en", "de", "fr", "ro", "es", "it", "nl", "pl", "pt", "uk", "ru", "cs", "hu", "bg"})
 
 
-class BusinessPage:
+class BusinessPage(ABC):
     """One business page of a review site, read as listings; subclasses fill in the field methods.
 
     Markup layers look things up through the named CSS selectors in
@@ -156,50 +157,63 @@ class BusinessPage:
     def reviews(self) -> list[Any]:
         return self.all("review")
 
+    @abstractmethod
     def business_name(self) -> str | None:
-        raise NotImplementedError
+        """Each engine preset and layer reads this its own way."""
 
+    @abstractmethod
     def business_description(self) -> str | None:
-        raise NotImplementedError
+        """Each engine preset and layer reads this its own way."""
 
+    @abstractmethod
     def category(self) -> str | None:
-        raise NotImplementedError
+        """Each engine preset and layer reads this its own way."""
 
+    @abstractmethod
     def address(self) -> str | None:
-        raise NotImplementedError
+        """Each engine preset and layer reads this its own way."""
 
     def address_parts(self) -> dict[str, str]:
         return {}
 
+    @abstractmethod
     def aggregate_rating(self) -> dict[str, float | None]:
-        raise NotImplementedError
+        """Each engine preset and layer reads this its own way."""
 
+    @abstractmethod
     def review_count(self) -> int | None:
-        raise NotImplementedError
+        """Each engine preset and layer reads this its own way."""
 
+    @abstractmethod
     def contacts(self) -> list[str]:
-        raise NotImplementedError
+        """Each engine preset and layer reads this its own way."""
 
+    @abstractmethod
     def review_id(self, node: Any) -> str | None:
-        raise NotImplementedError
+        """Each engine preset and layer reads this its own way."""
 
+    @abstractmethod
     def review_title(self, node: Any) -> str | None:
-        raise NotImplementedError
+        """Each engine preset and layer reads this its own way."""
 
+    @abstractmethod
     def review_body(self, node: Any) -> str | None:
-        raise NotImplementedError
+        """Each engine preset and layer reads this its own way."""
 
+    @abstractmethod
     def review_author(self, node: Any) -> dict[str, str | None]:
-        raise NotImplementedError
+        """Each engine preset and layer reads this its own way."""
 
+    @abstractmethod
     def review_rating(self, node: Any) -> dict[str, float | None]:
-        raise NotImplementedError
+        """Each engine preset and layer reads this its own way."""
 
     def review_language(self, node: Any) -> str | None:
         return None
 
+    @abstractmethod
     def review_date(self, node: Any, language: str | None) -> tuple[str | None, datetime | None]:
-        raise NotImplementedError
+        """Each engine preset and layer reads this its own way."""
 
     def owner_response(self, node: Any) -> dict[str, str | None] | None:
         return None
