@@ -135,7 +135,9 @@ def run_crawls(
         crawlers.append((outcome, crawler))
     if progress:
         # Transient: the summary table printed afterwards replaces the live one.
-        with Live(_Board(crawlers), console=console or Console(stderr=True), refresh_per_second=4, transient=True):
+        with Live(
+            _Board(crawlers), console=console or Console(stderr=True, emoji=False), refresh_per_second=4, transient=True
+        ):
             process.start()
     else:
         process.start()

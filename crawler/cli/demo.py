@@ -29,6 +29,7 @@ from crawler.demo.server import (
     urls_for,
 )
 from crawler.storage.connection import database_config, open_database
+from crawler.storage.entities import cross_site_entities
 from crawler.storage.schema import LISTINGS
 
 app = typer.Typer(help="Run the demo: serve synthetic platforms on 127.0.0.1, crawl them, show what was found.")
@@ -60,9 +61,15 @@ def _show_findings(sites: list[str]) -> None:
             if count:
                 table.add_row(site, kind, str(count))
     console.print(table)
-    sample = db[LISTINGS].find_one({"site": "demo-market", "contacts.raw": {"$regex": "7700"}})
-    if sample:
-        console.print(f"example: [bold]{escape(sample['_id'])}[/] {escape(sample.get('title') or '')}")
+    # Links across kinds of platform first: a forum post and an ad sharing a phone say more than two ads.
+    linked = sorted(cross_site_entities(db), key=lambda e: (-len(e["platform_types"]), -len(e["sites"]), e["_id"]))
+    console.print(f"{len(linked)} phone numbers, e-mails or handles appear on more than one site, e.g.:")
+    for entity in linked[:3]:
+        console.print(f"  {escape(entity['_id'])}: {len(entity['listings'])} listings on {', '.join(entity['sites'])}")
+    riskiest = db[LISTINGS].find({"site": {"$in": sites}, "risk.score": {"$gt": 0}}).sort("risk.score", -1).limit(3)
+    for listing in riskiest:
+        reasons = "; ".join(listing["risk"]["reasons"][:2])
+        console.print(f"risk {listing['risk']['score']:.1f} [bold]{escape(listing['_id'])}[/]: {escape(reasons)}")
     console.print(
         "\n[bold]Query what was collected[/] (paste any of these):\n"
         "  trawler listings --site demo-market --limit 5\n"
