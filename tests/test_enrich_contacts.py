@@ -253,3 +253,16 @@ def test_speed() -> None:
                 trawler_enrich_listing(dict(listing), profile)
             best = min(best, (time.perf_counter() - began) / runs)
         assert best < budget
+
+
+def test_the_listings_location_country_beats_the_sites_for_national_numbers() -> None:
+    from crawler.profiles import SiteProfile
+    from plugins.contacts import trawler_enrich_listing
+
+    german_site = SiteProfile(name="s", platform_type="marketplace", start_urls=["http://s.test/"], country="DE")
+    in_london = {"body": "Call 07700 900123 today", "location": {"raw": "London", "country": "GB"}}
+    unplaced = {"body": "Call 07700 900123 today"}
+    trawler_enrich_listing(listing=in_london, profile=german_site)
+    trawler_enrich_listing(listing=unplaced, profile=german_site)
+    assert in_london["contacts"]["phones"] == ["+447700900123"]
+    assert unplaced["contacts"]["phones"] == ["+497700900123"]  # the known limit: read as a German number

@@ -9,8 +9,9 @@ the extractor already put there, without duplicates, in order of first
 appearance. Each value found gets a :class:`crawler.models.Mention` with the
 field and character span it came from.
 
-National numbers are resolved with the site profile's country; a number in
-another country's national format cannot be (see docs/enrichment-accuracy.md).
+National numbers are resolved with the listing's location country when the
+location plugin found one, else the site profile's country; a number in another
+country's national format cannot be (see docs/enrichment-accuracy.md).
 Every finder starts with a cheap pre-filter, so a listing without contact
 details costs a few regex scans.
 """
@@ -58,10 +59,12 @@ def _fields(listing: dict[str, Any], contacts: dict[str, Any]) -> list[tuple[str
     return [(name, text) for name, text in fields if isinstance(text, str) and text]
 
 
-@hookimpl
+@hookimpl(trylast=True)  # after the location plugin, whose country says more than the site's
 def trawler_enrich_listing(listing: dict[str, Any], profile: Any) -> None:
     contacts = listing.get("contacts") or {}
-    region = getattr(profile, "country", None)
+    # A national number is read in the country the listing is located in when that is known (a London ad on a
+    # German site writes London numbers), else in the site profile's country.
+    region = (listing.get("location") or {}).get("country") or getattr(profile, "country", None)
     mentions: list[dict[str, Any]] = []
     for field, text in _fields(listing, contacts):
         mentions += scan(text, field, region)
