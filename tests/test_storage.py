@@ -144,7 +144,7 @@ def _with_contacts(native_id: str, site: str, phones: list[str], handles: list[s
 
 
 def test_entities_link_listings_across_sites_idempotently(db) -> None:
-    from crawler.storage.entities import cross_site_entities, listings_sharing, upsert
+    from crawler.storage.entities import cross_site_entities, listings_sharing, most_connected, upsert
 
     ensure_indexes(db)
     writer = ListingWriter(db)
@@ -168,7 +168,14 @@ def test_entities_link_listings_across_sites_idempotently(db) -> None:
     assert listings_sharing(db, "forum:ad:1") == {"market:ad:2": 1, "market:ad:3": 1}
     assert listings_sharing(db, "forum:ad:1", hops=2) == {"market:ad:2": 1, "market:ad:3": 1, "reviews:ad:4": 2}
     assert listings_sharing(db, "reviews:ad:5", hops=2) == {}
+    assert (phone["listing_count"], phone["site_count"]) == (2, 2)
     later = T0 + timedelta(days=3)
     writer_result = writer.write(pending(batch[:1], later, "r2"))
     upsert(db, (doc for doc, _ in writer_result.stored))
     assert db.entities.find_one({"_id": "phone:+447700900123"})["last_seen"] == later
+    window = most_connected(db, since=later, until=later, limit=5)
+    assert [e["_id"] for e in window] == ["handle:telegram:viktor", "phone:+447700900123"]  # seen again then
+    everything = most_connected(db, since=T0, until=later, limit=2)
+    assert [(e["_id"], e["listing_count"]) for e in everything] == [
+        ("handle:telegram:viktor", 2), ("phone:+447700900123", 2),
+    ]  # fmt: skip

@@ -70,6 +70,12 @@ def upsert(db: Database, listings: Iterable[dict[str, Any]]) -> int:
         ops.append(UpdateOne({"_id": key}, update, upsert=True))
     if ops:
         db[ENTITIES].bulk_write(ops, ordered=False)
+        # Counts kept on the document, so "seen on several sites" and "most connected" are index look-ups,
+        # not aggregations over every entity (the embedded server evaluates every matching document).
+        db[ENTITIES].update_many(
+            {"_id": {"$in": sorted(grouped)}},
+            [{"$set": {"listing_count": {"$size": "$listings"}, "site_count": {"$size": "$sites"}}}],
+        )
     return len(ops)
 
 
@@ -93,4 +99,11 @@ def listings_sharing(db: Database, listing_id: str, hops: int = 1) -> dict[str, 
 
 def cross_site_entities(db: Database) -> list[dict[str, Any]]:
     """Entities seen on more than one site."""
-    return list(db[ENTITIES].find({"sites.1": {"$exists": True}}).sort("_id", 1))
+    return list(db[ENTITIES].find({"site_count": {"$gte": 2}}).sort("_id", 1))
+
+
+def most_connected(db: Database, since: datetime, until: datetime, limit: int = 20) -> list[dict[str, Any]]:
+    """The entities seen in ``[since, until]`` that link the most listings, most first."""
+    found = list(db[ENTITIES].find({"last_seen": {"$gte": since}, "first_seen": {"$lte": until}}))
+    found.sort(key=lambda e: (-e.get("listing_count", 0), -e.get("site_count", 0), e["_id"]))
+    return found[:limit]

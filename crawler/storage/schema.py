@@ -30,7 +30,12 @@ INDEXES: dict[str, list[list[tuple[str, int]]]] = {
     VERSIONS: [[("listing_id", ASCENDING), ("version", ASCENDING)], [("run_id", ASCENDING)]],
     QUARANTINE: [[("run_id", ASCENDING)], [("site", ASCENDING), ("at", DESCENDING)]],
     RUNS: [[("site", ASCENDING), ("started_at", DESCENDING)], [("status", ASCENDING)]],
-    ENTITIES: [[("listings", ASCENDING)], [("type", ASCENDING), ("last_seen", DESCENDING)]],
+    ENTITIES: [
+        [("listings", ASCENDING)],
+        [("site_count", DESCENDING)],
+        [("last_seen", DESCENDING)],
+        [("type", ASCENDING), ("last_seen", DESCENDING)],
+    ],
     SNAPSHOTS: [[("site", ASCENDING), ("fetched_at", DESCENDING)], [("url", ASCENDING)]],
 }
 
