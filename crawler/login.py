@@ -26,6 +26,8 @@ from form2request import form2request
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import HtmlResponse
 
+from crawler.profile_middleware import ProfileMiddleware
+
 logger = logging.getLogger("trawler.login")
 
 LOGIN_META = "trawler_login"
@@ -103,18 +105,11 @@ class LoginFlow:
         raise CloseSpider("login_failed")
 
 
-class LoginSessionMiddleware:
+class LoginSessionMiddleware(ProfileMiddleware):
     """Downloader middleware: a page served to a logged-out visitor triggers a new login and a retry."""
 
-    def __init__(self, crawler: Any = None) -> None:
-        self.crawler = crawler
-
-    @classmethod
-    def from_crawler(cls, crawler: Any) -> LoginSessionMiddleware:
-        return cls(crawler)
-
     def process_response(self, request: scrapy.Request, response: Any, spider: Any = None) -> Any:
-        spider = spider or getattr(self.crawler, "spider", None)
+        spider = self.spider_of(spider)
         options = getattr(getattr(spider, "profile", None), "login", None)
         if options is None or request.meta.get(LOGIN_META) or not isinstance(response, HtmlResponse):
             return response
@@ -141,7 +136,7 @@ class LoginSessionMiddleware:
         return spider.login_request()
 
     def process_request(self, request: scrapy.Request, spider: Any = None) -> None:
-        spider = spider or getattr(self.crawler, "spider", None)
+        spider = self.spider_of(spider)
         if getattr(spider, "relogin_pending", False) and not request.meta.get(LOGIN_META):
             # Hold requests while the new login is under way; they go out again once it succeeded.
             spider.login_waiting.append(request)

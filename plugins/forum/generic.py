@@ -32,7 +32,7 @@ from plugins.forum import hints, ids, page_info
 from plugins.forum.authors import is_avatar, is_profile_link
 from plugins.forum.date_text import DateFound, find_date, text_dates
 from plugins.forum.dates import from_timestamp, numeric_date, parse_shown
-from plugins.forum.engines.base import ForumEngine
+from plugins.forum.engines.base import ForumEngine, thread_listing
 from plugins.forum.post_parts import PostParts, read_post
 
 _SKIP = frozenset({"script", "style", "noscript", "template", "head", "select", "option", "textarea", "svg"})
@@ -281,15 +281,5 @@ class GenericForum(ForumEngine):
             )
         if first_page and out:
             replies, views = page_info.topic_counts(root, blocks[0][0])
-            opening = out[0]
-            thread = {key: opening[key] for key in ("body", "posted_at", "posted_at_raw", "category")}
-            thread.update(
-                author=dict(opening["author"]),
-                kind="thread",
-                native_id=topic_id,
-                url=topic_url,
-                title=title,
-                extra={"reply_count": replies, "view_count": views},
-            )
-            out.insert(0, thread)
+            out.insert(0, thread_listing(out[0], topic_id, topic_url, title, replies, views))
         return out

@@ -31,6 +31,7 @@ from crawler.extract import Node, compiled_xpath
 from crawler.profiles import SiteProfile
 from plugins.forum import ids, page_info
 from plugins.forum.dates import parse_machine
+from plugins.forum.engines.base import thread_listing
 from plugins.forum.post_parts import PostParts, read_post
 from plugins.forum.schema_items import Item, json_ld_items, microdata_items, topic_counts
 from plugins.forum.text import clean_lines, to_int
@@ -229,15 +230,5 @@ def structured_listings(response: Response, profile: SiteProfile) -> list[dict[s
         replies, views = topic_counts(topic)
         if replies is None and views is None:
             replies, views = page_info.topic_counts(root, posts[0].element)
-        opening = out[0]
-        thread = {key: opening[key] for key in ("body", "posted_at", "posted_at_raw", "category")}
-        thread.update(
-            author=dict(opening["author"]),
-            kind="thread",
-            native_id=topic_id,
-            url=topic_url,
-            title=title,
-            extra={"reply_count": replies, "view_count": views},
-        )
-        out.insert(0, thread)
+        out.insert(0, thread_listing(out[0], topic_id, topic_url, title, replies, views))
     return out

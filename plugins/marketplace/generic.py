@@ -21,6 +21,7 @@ from crawler.extract import Node, clean, fetch_time, last_path_segment, normalis
 from crawler.profiles import SiteProfile
 from plugins.marketplace import labels, layout
 from plugins.marketplace.heuristics import CHROME, NOISE, PageMap
+from plugins.marketplace.page import ad_listing
 from plugins.marketplace.text import (
     HEADINGS,
     SKIP_TAGS,
@@ -316,28 +317,11 @@ class GenericAdPage:
     # -- the listing --------------------------------------------------------------------------
 
     def listing(self) -> dict[str, Any] | None:
-        title, body = self.title(), self.body()
-        if not (title or body):
-            return None
-        posted_at, posted_raw = self.posted()
-        attributes = self.attributes()
-        return {
-            "kind": "ad",
-            "url": self.response.url,
-            "native_id": self.native_id(),
-            "title": title,
-            "body": body,
-            "price": self.price(),
-            "rating": self.rating(),
-            "location": self.location(),
-            "author": self.author(),
-            "posted_at": posted_at,
-            "posted_at_raw": posted_raw,
-            "category": self.category(),
-            "images": self.images(),
-            "contacts": self.contacts(),
-            "extra": {"attributes": attributes} if attributes else {},
-        }
+        def extra() -> dict[str, Any]:
+            attributes = self.attributes()
+            return {"attributes": attributes} if attributes else {}
+
+        return ad_listing(self, contacts=self.contacts, extra=extra, rating=self.rating)
 
 
 def _is_page_link(href: str | None) -> bool:

@@ -17,6 +17,7 @@ such as "vor 3 Tagen".
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
@@ -166,23 +167,42 @@ class AdPage:
 
     def listing(self) -> dict[str, Any] | None:
         """The ad as a raw Listing dict, or ``None`` when the page holds no ad."""
-        title, body = self.title(), self.body()
-        if not (title or body):
-            return None
-        posted_at, posted_raw = self.posted()
-        return {
-            "kind": "ad",
-            "url": self.response.url,
-            "native_id": self.native_id(),
-            "title": title,
-            "body": body,
-            "price": self.price(),
-            "location": self.location(),
-            "author": self.author(),
-            "posted_at": posted_at,
-            "posted_at_raw": posted_raw,
-            "category": self.category(),
-            "images": self.images(),
-            "contacts": self.contacts(),
-            "extra": self.extra(),
-        }
+        return ad_listing(self, contacts=self.contacts, extra=self.extra)
+
+
+def ad_listing(
+    page: Any,
+    *,
+    contacts: Callable[[], dict[str, Any]],
+    extra: Callable[[], dict[str, Any]],
+    rating: Callable[[], dict[str, Any]] | None = None,
+) -> dict[str, Any] | None:
+    """One ad as a raw Listing dict, from any of the plugin's page readers (preset, structured, generic).
+
+    ``page`` answers ``title``, ``body``, ``native_id``, ``price``, ``location``, ``author``, ``posted``,
+    ``category`` and ``images``; the fields readers fill differently come as callables. ``None`` when the
+    page holds neither a title nor a text.
+    """
+    title, body = page.title(), page.body()
+    if not (title or body):
+        return None
+    posted_at, posted_raw = page.posted()
+    listing = {
+        "kind": "ad",
+        "url": page.response.url,
+        "native_id": page.native_id(),
+        "title": title,
+        "body": body,
+        "price": page.price(),
+        "location": page.location(),
+        "author": page.author(),
+        "posted_at": posted_at,
+        "posted_at_raw": posted_raw,
+        "category": page.category(),
+        "images": page.images(),
+        "contacts": contacts(),
+        "extra": extra(),
+    }
+    if rating is not None:
+        listing["rating"] = rating()
+    return listing

@@ -24,6 +24,7 @@ from scrapy.http import Response
 from crawler.extract import clean, normalise_rating, parse_datetime
 from crawler.profiles import SiteProfile
 from crawler.structured import SCHEMA_SYNTAXES, extract_all, number, text, types_of, walk_items
+from plugins.marketplace.page import ad_listing
 from plugins.marketplace.text import lines_of, normalised, unescape
 
 _PRIORITY: tuple[frozenset[str], ...] = (
@@ -223,27 +224,7 @@ class StructuredAdPage:
     def listing(self) -> dict[str, Any] | None:
         if self.item is None and not self.og.get("og:title"):
             return None
-        title, body = self.title(), self.body()
-        if not (title or body):
-            return None
-        posted_at, posted_raw = self.posted()
-        return {
-            "kind": "ad",
-            "url": self.response.url,
-            "native_id": self.native_id(),
-            "title": title,
-            "body": body,
-            "price": self.price(),
-            "rating": self.rating(),
-            "location": self.location(),
-            "author": self.author(),
-            "posted_at": posted_at,
-            "posted_at_raw": posted_raw,
-            "category": self.category(),
-            "images": self.images(),
-            "contacts": {"raw": []},
-            "extra": {},
-        }
+        return ad_listing(self, contacts=lambda: {"raw": []}, extra=dict, rating=self.rating)
 
 
 def merge(structured: dict[str, Any], page: dict[str, Any] | None) -> dict[str, Any]:

@@ -225,13 +225,27 @@ class ForumEngine:
 
     def thread_listing(self, response: Response, opening: dict[str, Any], topic_id: str) -> dict[str, Any]:
         """The topic itself: its title, with the opening post's text, author and date."""
-        thread = {key: opening[key] for key in ("body", "posted_at", "posted_at_raw", "category")}
-        thread.update(
-            author=dict(opening["author"]),  # a copy: enrichment mutates listings in place
-            kind="thread",
-            native_id=topic_id,
-            url=self.topic_url(response),
-            title=self.topic_title(response),
-            extra={"reply_count": self.reply_count(response), "view_count": self.view_count(response)},
+        return thread_listing(
+            opening,
+            topic_id,
+            self.topic_url(response),
+            self.topic_title(response),
+            self.reply_count(response),
+            self.view_count(response),
         )
-        return thread
+
+
+def thread_listing(
+    opening: dict[str, Any], topic_id: str, url: str, title: str | None, replies: int | None, views: int | None
+) -> dict[str, Any]:
+    """A topic's own listing, made from its opening post (shared by every layer of the forum plugin)."""
+    thread = {key: opening[key] for key in ("body", "posted_at", "posted_at_raw", "category")}
+    thread.update(
+        author=dict(opening["author"]),  # a copy: enrichment mutates listings in place
+        kind="thread",
+        native_id=topic_id,
+        url=url,
+        title=title,
+        extra={"reply_count": replies, "view_count": views},
+    )
+    return thread

@@ -13,13 +13,12 @@ title line, or plain ``blockquote``). No signatures, no view counts; pages are
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from scrapy.http import Response
 
-from crawler.extract import Node, element_text
-from plugins.forum import ids
-from plugins.forum.engines.base import NO_AUTHOR, ForumEngine
+from crawler.extract import Node
+from plugins.forum.engines.base import ForumEngine
 from plugins.forum.text import to_int
 
 
@@ -59,11 +58,3 @@ class Discourse(ForumEngine):
     def topic_url(self, response: Response) -> str:
         url = super().topic_url(response)
         return url.split("?")[0]
-
-    def author(self, post: Node, response: Response) -> dict[str, Any]:
-        node = self.one(post, "author")
-        if node is None:
-            return dict(NO_AUTHOR)
-        href = node.get("href")
-        url = response.urljoin(href) if href else None
-        return {"name": element_text([node]), "id": ids.user_id_from_url(url), "url": url}
