@@ -158,3 +158,23 @@ def test_infinite_scroll_is_followed_within_its_bound(js_crawl, tmp_path: Path) 
     assert db.listings.count_documents({"site": "scrolled"}) == 23
     assert db.listings.count_documents({"site": "unscrolled"}) == 12
     client.drop_database("browser_scroll")
+
+
+def test_browser_pages_are_recycled_so_memory_stays_bounded(js_crawl, tmp_path: Path) -> None:
+    demo, _, _, client = js_crawl
+    stats_file = tmp_path / "stats.json"
+    env = {**demo.env, "MONGO_URI": f"mongodb://{client.address[0]}:{client.address[1]}",
+           "MONGO_DATABASE": "browser_recycle", "TRAWLER_VAR_DIR": str(tmp_path / "var")}  # fmt: skip
+    args = ["crawl", "demo-market-js", "--no-progress", "--set", "TRAWLER_BROWSER_PAGE_USES=5",
+            "--set", f"TRAWLER_STATS_FILE={stats_file}"]  # fmt: skip
+    result = run_cli(args, env, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    stats = json.loads(stats_file.read_text())
+    assert stats["trawler/pages_rendered"] == 25
+    # 25 renders, each page closed after its 5th: 4 or 5 closed pages (2 pages share the work), and every
+    # page opened is either closed or still one of the 2 in the pool at the end.
+    recycled = stats["trawler/browser_pages_recycled"]
+    assert recycled in (4, 5)
+    assert recycled <= stats["playwright/page_count"] <= recycled + 2
+    assert client.browser_recycle.listings.count_documents({}) == 23
+    client.drop_database("browser_recycle")
