@@ -51,6 +51,9 @@ class Location(_Part):
     raw: str | None = None
     country: str | None = Field(None, description="ISO 3166-1 alpha-2 code")
     city: str | None = None
+    candidates: list[str] = Field(
+        default_factory=list, description="when the place name is ambiguous: the countries it may be in"
+    )
 
 
 class Price(_Part):
@@ -74,6 +77,9 @@ class Mention(_Part):
     start: int = Field(ge=0)
     end: int = Field(ge=0)
     raw: str = Field(description="the text as written on the page")
+    read_in: str | None = Field(
+        None, description="for a number written without its country code: the country it was read in (ISO alpha-2)"
+    )
 
 
 class Contacts(_Part):

@@ -492,7 +492,12 @@ class _Generator:
         if country == "AT":
             postal = postal.lstrip("0")
         digits = "".join(str(rng.randrange(10)) for _ in range(8))
-        phone = f"{prefix}{digits[:3]}" if country == "GB" else f"{prefix} {digits[:4]} {digits[4:]}"
+        if country == "GB":
+            phone = f"{prefix}{digits[:3]}"
+        elif country == "RO":  # Bucharest: 021 and seven digits
+            phone = f"{prefix} {digits[:3]} {digits[3:7]}"
+        else:
+            phone = f"{prefix} {digits[:4]} {digits[4:]}"
         values = {"name": name, "city": city, "year": rng.randint(1978, 2019), "rooms": rng.randint(12, 180)}
         description = [t.format(**values) for t in _DESCRIPTIONS[category.kind][: rng.randint(2, 3)]]
         website: str | None = f"www.{slugify(name)}.example" if rng.random() < 0.7 else None

@@ -7,7 +7,8 @@ digits becomes a phone only if
 * it has at least seven digits and is not shaped like a date;
 * it is not followed by a currency or unit, nor preceded by an id label;
 * ``phonenumbers`` finds it valid for the region (the ``+``/``00`` country code,
-  else the site's country hint); a number that is only *possible* (fictional
+  else the first of the candidate countries where it is valid, see
+  :mod:`plugins.contacts.regions`); a number that is only *possible* (fictional
   ranges such as the UK's 07700 900xxx) needs a ``+`` or a phone word nearby;
 * a national number without a trunk ``0`` (Spain's "612 345 678", Poland's
   "512 345 678") needs a phone word nearby too: without one it is as likely an id.
@@ -20,6 +21,7 @@ Letters O/o written for zero ("o77oo 9oo123") are read as 0.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -67,6 +69,10 @@ _UNIT_AFTER = re.compile(
 _CURRENCY_BEFORE = re.compile(r"(?:€|\$|£|eur|usd|gbp|pln|ron)\s?$", re.IGNORECASE)
 
 CONTEXT_WINDOW = 30
+
+Regions = tuple[str, ...]
+# The countries to read a national number in, given where it starts in the text (its sentence may say more).
+RegionsAt = Callable[[int], Regions]
 _SPACES = str.maketrans("-,./", "    ")
 
 
@@ -75,6 +81,12 @@ class PhoneHit(NamedTuple):
     end: int
     raw: str
     e164: str
+    region: str | None = None  # the country a national number was read in; None when written with its code
+
+
+class Reading(NamedTuple):
+    e164: str
+    region: str | None
 
 
 @lru_cache(maxsize=4096)
@@ -99,8 +111,8 @@ def _digits(raw: str) -> str:
 
 
 def _accept(
-    text: str, start: int, end: int, digits: str, region: str | None, in_contact: bool, spelt: bool = False
-) -> str | None:
+    text: str, start: int, end: int, digits: str, regions: RegionsAt, in_contact: bool, spelt: bool = False
+) -> Reading | None:
     if sum(c.isdigit() for c in digits) < 7:
         return None
     if _DATE.fullmatch(text[start:end].strip("() ")):
@@ -110,18 +122,44 @@ def _accept(
         return None
     if _UNIT_AFTER.match(text[end : end + 8]) or _CURRENCY_BEFORE.search(before):
         return None
-    found = normalise(digits, region)
-    if found is None:
-        return None
-    e164, valid = found
     if digits.startswith("+"):
-        return e164
-    prefix = "" if digits.startswith("00") else _national_prefix(region)
-    if prefix and not digits.startswith(prefix) and not spelt:
-        return None  # "12345678" in Germany: a national number is written with its trunk 0
-    if valid and (prefix or digits.startswith("00")):
-        return e164
-    return e164 if in_contact or _CONTEXT.search(before) else None
+        found = normalise(digits, None)
+        return Reading(found[0], None) if found else None
+    if digits.startswith("00"):  # a country code, but "00" also starts ids: a number only possible needs context
+        found = normalise(digits, None)
+        if found is None:
+            return None
+        return Reading(found[0], None) if found[1] or in_contact or _CONTEXT.search(before) else None
+    strong, weak = _national(digits, regions(start), spelt)
+    if strong:
+        return strong
+    return weak if weak and (in_contact or _CONTEXT.search(before)) else None
+
+
+def _national(digits: str, regions: Regions, spelt: bool) -> tuple[Reading | None, Reading | None]:
+    """A national number read in each candidate country in turn: (sure reading, reading that needs context).
+
+    Sure: valid where national numbers start with a trunk 0 and this one does. Needing context: valid where
+    numbers have no trunk prefix (Spain, Poland), else only possible (fictional ranges). The first sure reading
+    wins; else the first valid, else the first possible one.
+    """
+    valid_weak: Reading | None = None
+    possible: Reading | None = None
+    for region in regions:
+        found = normalise(digits, region)
+        if found is None:
+            continue
+        prefix = _national_prefix(region)
+        if prefix and not digits.startswith(prefix) and not spelt:
+            continue  # "12345678" in Germany: a national number is written with its trunk 0
+        e164, valid = found
+        if valid and prefix:
+            return Reading(e164, region), None
+        if valid:
+            valid_weak = valid_weak or Reading(e164, region)
+        else:
+            possible = possible or Reading(e164, region)
+    return None, valid_weak or possible
 
 
 @lru_cache(maxsize=256)
@@ -130,8 +168,12 @@ def _national_prefix(region: str | None) -> str:
     return (metadata.national_prefix or "") if metadata else ""
 
 
-def _split_groups(text: str, masked: str, start: int, end: int, region: str | None, in_contact: bool) -> list[PhoneHit]:
-    """Two or more numbers in one run: take the longest valid prefix of groups, then go on after it."""
+def _split_groups(text: str, masked: str, start: int, end: int, regions: RegionsAt, in_contact: bool) -> list[PhoneHit]:
+    """Two or more numbers in one run: take the longest valid prefix of groups, then go on after it.
+
+    Only when every group of digits ends up in a number: "+40 21 2727 8327" (one number too long to be valid)
+    is not a valid "+40 21 2727" followed by stray digits.
+    """
     groups = [m.span() for m in _GROUP.finditer(masked, start, end)]
     hits, i = [], 0
     while i < len(groups):
@@ -139,25 +181,36 @@ def _split_groups(text: str, masked: str, start: int, end: int, region: str | No
             s, e = groups[i][0], groups[j - 1][1]
             if text[s - 1 : s] == "(":
                 s -= 1
-            e164 = _accept(text, s, e, _digits(text[s:e]), region, in_contact)
-            if e164:
-                hits.append(PhoneHit(s, e, text[s:e], e164))
+            reading = _accept(text, s, e, _digits(text[s:e]), regions, in_contact)
+            if reading:
+                hits.append(PhoneHit(s, e, text[s:e], *reading))
                 i = j
                 break
         else:
-            i += 1
+            if any(c.isdigit() for c in text[groups[i][0] : groups[i][1]]):
+                return []
+            i += 1  # a lone "o" after a number is the word "or" in Spanish, not a stray zero
     return hits
 
 
-def find_phones(text: str, region: str | None, in_contact: bool = False) -> list[PhoneHit]:
-    """Phones in ``text`` in order of appearance; ``in_contact``: the text is a contact field."""
+def find_phones(text: str, region: str | Regions | RegionsAt | None, in_contact: bool = False) -> list[PhoneHit]:
+    """Phones in ``text`` in order of appearance.
+
+    ``region``: the country (or countries, most likely first, or a function of the number's offset giving them)
+    national numbers are read in; ``in_contact``: the text is a contact field.
+    """
+    if callable(region):
+        regions: RegionsAt = region
+    else:
+        fixed: Regions = (region,) if isinstance(region, str) else tuple(region or ())
+        regions = lambda _start: fixed  # noqa: E731
     hits: list[PhoneHit] = []
     taken: list[tuple[int, int]] = []
     if has_number_words(text.lower().translate(_SPACES).split()):
         for run in find_word_runs(text):
-            e164 = _accept(text, run.start, run.end, run.digits, region, True, spelt=True)
-            if e164:
-                hits.append(PhoneHit(run.start, run.end, run.raw, e164))
+            reading = _accept(text, run.start, run.end, run.digits, regions, True, spelt=True)
+            if reading:
+                hits.append(PhoneHit(run.start, run.end, run.raw, *reading))
                 taken.append((run.start, run.end))
     if DIGITS_HINT.search(text):
         ibans = [m.span() for m in _IBAN.finditer(text)]
@@ -173,12 +226,12 @@ def find_phones(text: str, region: str | None, in_contact: bool = False) -> list
                 end -= 1
             digits = _digits(text[start:end])
             if sum(c.isdigit() for c in digits) > 15:
-                hits.extend(_split_groups(text, masked, start, end, region, in_contact))
+                hits.extend(_split_groups(text, masked, start, end, regions, in_contact))
                 continue
-            e164 = _accept(text, start, end, digits, region, in_contact)
-            if e164:
-                hits.append(PhoneHit(start, end, text[start:end], e164))
+            reading = _accept(text, start, end, digits, regions, in_contact)
+            if reading:
+                hits.append(PhoneHit(start, end, text[start:end], *reading))
             elif len(_GROUP.findall(raw)) > 1:
-                hits.extend(_split_groups(text, masked, start, end, region, in_contact))
+                hits.extend(_split_groups(text, masked, start, end, regions, in_contact))
     hits.sort()
     return hits

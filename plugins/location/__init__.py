@@ -158,6 +158,32 @@ def resolve(raw: str, hint: str | None = None, known_country: str | None = None)
     return country, city
 
 
+@lru_cache(maxsize=8192)
+def possible_countries(raw: str) -> tuple[str, ...]:
+    """The countries an ambiguous location text may be in, most populous first ("Valencia": VE, ES).
+
+    Only countries whose place of that name is not tiny beside the largest (see ``HINT_SHARE``). Other plugins
+    weigh them with their own evidence: the contacts plugin reads a national phone number in the one of them
+    where it is valid.
+    """
+    found = Found()
+    for part in _PARTS.split(unicodedata.normalize("NFC", raw)):
+        if part and not part.isspace():
+            _read_part(part, found)
+    best: dict[str, int] = {}
+    for _, places in found.cities:
+        for place in places:
+            best[place.country] = max(best.get(place.country, 0), place.population)
+    for countries in found.mentions:
+        for country in countries:
+            best.setdefault(country, 0)
+    if not best:
+        return ()
+    top = max(best.values())
+    kept = [c for c, population in best.items() if population * HINT_SHARE >= top]
+    return tuple(sorted(kept, key=lambda c: (-best[c], c)))
+
+
 def _decide(
     found: Found, mentions: list[frozenset[str]], hint: str | None, known_country: str | None
 ) -> tuple[str | None, str | None]:
@@ -203,3 +229,5 @@ def trawler_enrich_listing(listing: dict[str, Any], profile: SiteProfile | None)
         location["country"] = country
     if city and not location.get("city"):
         location["city"] = city
+    if not location.get("country") and len(candidates := possible_countries(raw)) > 1:
+        location["candidates"] = list(candidates)
