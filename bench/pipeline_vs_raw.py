@@ -6,6 +6,13 @@ validates them and stores them in the embedded database (a fresh database per
 round). Rounds alternate raw/Trawler so machine noise hits both alike; the
 medians and their ratio are printed (target: 0.9 or more).
 
+A third measurement says what binds when Trawler falls short: *storage only*
+writes the documents the Trawler round stored (listings and page snapshots,
+read back) into a fresh database with the same indexes, in batches from one
+thread, with no crawl at all. Its pages/s (pages / seconds to store them) is the
+most any crawl storing those documents in that server can reach; the embedded
+server, a Python process, is often slower than the crawl on listing-dense pages.
+
     python bench/pipeline_vs_raw.py --site forum --scale 20 --rounds 3
 """
 
@@ -73,6 +80,22 @@ def run_trawler(site: str, env: dict[str, str], database: str, client: pymongo.M
     return int(run["counts"]["pages"]), float(run["elapsed_seconds"])
 
 
+def run_storage_only(client: pymongo.MongoClient, source: str, batch_size: int = 500) -> float:
+    """Seconds to write the listings and snapshots a Trawler round stored into a fresh, indexed database."""
+    from crawler.storage.schema import LISTINGS, SNAPSHOTS, ensure_indexes
+
+    documents = {name: list(client[source][name].find()) for name in (LISTINGS, SNAPSHOTS)}
+    target = client[f"{source}_storage_only"]
+    ensure_indexes(target)
+    started = time.perf_counter()
+    for name, docs in documents.items():
+        for i in range(0, len(docs), batch_size):
+            target[name].insert_many(docs[i : i + batch_size], ordered=False)
+    seconds = time.perf_counter() - started
+    client.drop_database(target.name)
+    return seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--site", default="forum", choices=["forum", "market", "reviews"])
@@ -88,6 +111,7 @@ def main() -> None:
     options = BuildOptions(scale=args.scale, now=datetime.now(UTC).replace(microsecond=0))
     raw_rates: list[float] = []
     trawler_rates: list[float] = []
+    storage_rates: list[float] = []
     with DemoServer(options, args.port_base) as server:
         env.update(server.env)
         start_url = server.urls[args.site] + "/"
@@ -105,12 +129,24 @@ def main() -> None:
                 f"round {round_no}: trawler      {pages:6d} pages in {seconds:6.1f} s = {pages / seconds:6.1f} pages/s"
                 f" ({listings} listings stored)"
             )
+            seconds = run_storage_only(client, database)
+            storage_rates.append(pages / seconds)
+            print(
+                f"round {round_no}: storage only {pages:6d} pages in {seconds:6.1f} s = {pages / seconds:6.1f} pages/s"
+                " (their listings and snapshots written, no crawl)"
+            )
             client.drop_database(database)
     embedded.stop(var_dir)
     raw, full = statistics.median(raw_rates), statistics.median(trawler_rates)
+    storage = statistics.median(storage_rates)
     print(f"\nmachine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"site demo-{args.site}, scale {args.scale}, {args.rounds} rounds, medians:")
     print(f"raw scrapy {raw:.1f} pages/s, trawler full pipeline {full:.1f} pages/s, ratio {full / raw:.2f}")
+    bound = min(raw, storage)
+    print(
+        f"storage only {storage:.1f} pages/s: the crawl can reach at most {bound:.1f} pages/s "
+        f"({'the database' if storage < raw else 'Scrapy'} binds); trawler / that bound: {full / bound:.2f}"
+    )
 
 
 if __name__ == "__main__":

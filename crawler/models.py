@@ -199,12 +199,26 @@ def _json_default(value: Any) -> str:
     raise TypeError(f"cannot hash a {type(value).__name__}")
 
 
+def _without_empty(value: Any) -> Any:
+    """``value`` without None, empty strings, lists and dicts, at every depth.
+
+    So a field added to the model later, empty on every listing stored before, changes no content hash: an
+    upgrade does not make every stored listing look edited.
+    """
+    if isinstance(value, dict):
+        pruned = {k: _without_empty(v) for k, v in value.items()}
+        return {k: v for k, v in pruned.items() if v not in (None, "", [], {})}
+    if isinstance(value, list):
+        return [_without_empty(v) for v in value]
+    return value
+
+
 def document_hash(doc: dict[str, Any]) -> str:
     """sha256 of a listing document's stable content (no id, no crawl metadata, no drifting dates).
 
     Takes the stored form, so the storage layer hashes what it writes without a second serialisation.
     """
-    stable = {k: v for k, v in doc.items() if k not in ("_id", "crawl") and k not in VOLATILE_FIELDS}
+    stable = _without_empty({k: v for k, v in doc.items() if k not in ("_id", "crawl") and k not in VOLATILE_FIELDS})
     canonical = json.dumps(stable, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_json_default)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

@@ -161,6 +161,23 @@ class TrawlerPluginManager(pluggy.PluginManager):
     def has_impls(self, hook_name: str) -> bool:
         return bool(getattr(self.hook, hook_name).get_hookimpls())
 
+    def warm_up_enrichers(self) -> None:
+        """Run the enrichment hooks once on a made-up listing, so models and gazetteers load now.
+
+        Enrichers load what they need on first use (a language model, a gazetteer, lexicons: about a second).
+        Called when a crawler is created, that cost is paid at start-up, like Scrapy's own imports, instead
+        of stalling the first pages of the crawl.
+        """
+        if not self.has_impls("trawler_enrich_listing"):
+            return
+        listing: dict[str, Any] = {
+            "title": "Work abroad, travel paid",
+            "body": "Jobs in Berlin with accommodation provided, call 0151 12345678 or write anna [at] example.com",
+            "location": {"raw": "Berlin, Germany"},
+            "contacts": {"raw": ["+44 7911 123456"]},
+        }
+        self.hook.trawler_enrich_listing(listing=listing, profile=None)
+
 
 def _env_list(name: str) -> list[str]:
     return [v.strip() for v in os.environ.get(name, "").split(",") if v.strip()]

@@ -56,3 +56,16 @@ def test_the_listing_json_schema_in_docs_is_current() -> None:
         "docs/listing.schema.json is stale: run `trawler schema -o docs/listing.schema.json`"
     )
     assert {"_id", "site", "platform_type", "kind", "url", "contacts", "crawl"} <= set(stored["properties"])
+
+
+def test_a_field_added_empty_later_does_not_change_the_content_hash() -> None:
+    from crawler.models import document_hash
+
+    doc = Listing.model_validate(
+        {"site": "s", "platform_type": "forum", "kind": "post", "url": "http://x/1", "native_id": "1", "body": "hi"}
+    ).to_document()
+    before = document_hash(doc)
+    later = {**doc, "image_hashes": [], "text_sig": None, "location": {**doc["location"], "candidates": []}}
+    assert document_hash(later) == before
+    assert document_hash({**doc, "body": "hi!"}) != before
+    assert document_hash({**doc, "images": ["http://x/a.jpg"]}) != before

@@ -165,3 +165,20 @@ def test_plugin_settings_declared_as_a_model_get_defaults_and_validation() -> No
     check(pm, Settings({"JOB_BOARD_MAX_PAGES": 3, "JOB_BOARD_LANGUAGES": ["de"]}))
     with pytest.raises(PluginSettingError, match=r"setting JOB_BOARD_MAX_PAGES=0 is invalid: Input should be greater"):
         check(pm, Settings({"JOB_BOARD_MAX_PAGES": 0, "JOB_BOARD_LANGUAGES": ["de"]}))
+
+
+def test_warm_up_loads_the_enrichers_models_before_the_crawl() -> None:
+    # A fresh interpreter: nothing loaded yet, then everything after the warm-up.
+    code = (
+        "import sys, crawler.language as lang, plugins.location.gazetteer\n"
+        "gaz = sys.modules['plugins.location.gazetteer']\n"
+        "from crawler.plugins import get_plugin_manager\n"
+        "before = (lang._identifier, gaz._index)\n"
+        "get_plugin_manager().warm_up_enrichers()\n"
+        "print(before == (None, None), lang._identifier is not None, gaz._index is not None)\n"
+    )
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.split() == ["True", "True", "True"]

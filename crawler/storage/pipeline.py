@@ -79,6 +79,7 @@ class StoragePipeline:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="trawler-storage")
         self.outage_since: float | None = None
         self.enrich = plugins.has_impls("trawler_enrich_listing")
+        plugins.warm_up_enrichers()
         self.notify_stored = plugins.has_impls("trawler_listing_stored")
         self.flusher: task.LoopingCall | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pymongo import ReplaceOne
+from pymongo import InsertOne, ReplaceOne
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
@@ -82,14 +82,15 @@ class ListingWriter:
         changed_ids = [pid for pid, doc in known.items() if doc.get("crawl", {}).get("content_hash") != hashes[pid]]
         previous = {doc["_id"]: doc for doc in self.listings.find({"_id": {"$in": changed_ids}})} if changed_ids else {}
 
-        listing_ops: list[ReplaceOne] = []
+        # New listings are inserted, not upserted: an insert costs the embedded server half as much.
+        listing_ops: list[tuple[str, InsertOne | ReplaceOne]] = []
         version_docs: list[dict[str, Any]] = []
         unchanged_by_seen: dict[tuple[datetime, str], list[str]] = {}
         for pid, pending in latest.items():
             stored = known.get(pid)
             if stored is None:
                 doc = self._document(documents[pid], hashes[pid], pending, first_seen=pending.seen_at, version=1)
-                listing_ops.append(ReplaceOne({"_id": pid}, doc, upsert=True))
+                listing_ops.append((pid, InsertOne(doc)))
                 result.new += 1
                 result.stored.append((doc, "new"))
             elif pid in previous:
@@ -120,7 +121,7 @@ class ListingWriter:
                     first_seen=old_meta.get("first_seen") or pending.seen_at,
                     version=old_version + 1,
                 )
-                listing_ops.append(ReplaceOne({"_id": pid}, doc, upsert=True))
+                listing_ops.append((pid, ReplaceOne({"_id": pid}, doc, upsert=True)))
                 result.updated += 1
                 result.stored.append((doc, "updated"))
             else:
@@ -133,7 +134,16 @@ class ListingWriter:
         if version_docs:
             insert_ignoring_duplicates(self.versions, version_docs)
         if listing_ops:
-            self.listings.bulk_write(listing_ops, ordered=False)
+            raced = self._bulk_write(listing_ops)
+            if raced:
+                # Another crawl stored these between our read and our insert: write them again as known listings.
+                result.new -= len(raced)
+                result.stored = [(doc, change) for doc, change in result.stored if doc["_id"] not in raced]
+                again = self.write([latest[pid] for pid in sorted(raced)])
+                result.new += again.new
+                result.updated += again.updated
+                result.unchanged += again.unchanged
+                result.stored += again.stored
         for (seen_at, run_id), ids in unchanged_by_seen.items():
             # One command for the whole group; the guard keeps a replayed old batch from moving last_seen back.
             self.listings.update_many(
@@ -141,6 +151,17 @@ class ListingWriter:
                 {"$set": {"crawl.last_seen": seen_at, "crawl.run_id": run_id, "crawl.removed_at": None}},
             )
         return result
+
+    def _bulk_write(self, ops: list[tuple[str, InsertOne | ReplaceOne]]) -> set[str]:
+        """Write ``(listing id, op)`` pairs; return the ids of inserts that failed because the listing exists by now."""
+        try:
+            self.listings.bulk_write([op for _, op in ops], ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if any(e.get("code") != DUPLICATE_KEY or not isinstance(ops[e["index"]][1], InsertOne) for e in errors):
+                raise
+            return {ops[e["index"]][0] for e in errors}
+        return set()
 
     @staticmethod
     def _document(doc: dict[str, Any], content_hash: str, pending: Pending, first_seen: datetime, version: int) -> dict:
