@@ -2,7 +2,8 @@
 
 Enabled in ``settings/default.py`` through ``ADDONS``. It installs the storage
 pipeline, the per-site proxy, browser-rendering and login-session middlewares, the stats-file
-extension, and applies the settings defaults that plugins contribute (``trawler_register_settings``) at
+extension, the photo-hash pipeline while the ``imagehash`` plugin is loaded, and applies the
+settings defaults that plugins contribute (``trawler_register_settings``) at
 add-on priority, below the project's settings and the site profile's.
 """
 
@@ -19,6 +20,10 @@ RENDER_MIDDLEWARE = "crawler.render.BrowserRenderMiddleware"
 STATS_FILE_EXTENSION = "crawler.statsfile.StatsFile"
 LOGIN_MIDDLEWARE = "crawler.login.LoginSessionMiddleware"
 SETTINGS_CHECK_EXTENSION = "crawler.plugin_settings.PluginSettingsCheck"
+INCREMENTAL_MIDDLEWARE = "crawler.incremental.middleware.IncrementalMiddleware"  # idle unless incremental
+BLOCKED_PAGES_MIDDLEWARE = "crawler.monitoring.blocking.BlockedPagesMiddleware"  # 403/429/captcha counts
+RUN_CONTROL_EXTENSION = "crawler.scheduling.runcontrol.RunControl"  # site lease, cancel, log tail
+IMAGE_HASH_PIPELINE = "crawler.images.ImageHashPipeline"  # with the imagehash plugin; idle unless TRAWLER_IMAGE_HASH
 
 
 def _offline_public_suffixes() -> None:
@@ -44,11 +49,20 @@ class TrawlerAddon:
             middlewares[RENDER_MIDDLEWARE] = 745
         if LOGIN_MIDDLEWARE not in middlewares:
             middlewares[LOGIN_MIDDLEWARE] = 590  # sees responses after redirects are followed
+        if BLOCKED_PAGES_MIDDLEWARE not in middlewares:
+            middlewares[BLOCKED_PAGES_MIDDLEWARE] = 585  # every retry attempt (550), bodies decompressed (590)
+        if INCREMENTAL_MIDDLEWARE not in middlewares:
+            middlewares[INCREMENTAL_MIDDLEWARE] = 580  # sees bodies decompressed and redirects followed
         extensions = settings["EXTENSIONS"]
         if STATS_FILE_EXTENSION not in extensions:
             extensions[STATS_FILE_EXTENSION] = 500
         if SETTINGS_CHECK_EXTENSION not in extensions:
             extensions[SETTINGS_CHECK_EXTENSION] = 0
-        for _, declared in declared_settings(shared_plugin_manager(settings)):
+        if RUN_CONTROL_EXTENSION not in extensions:
+            extensions[RUN_CONTROL_EXTENSION] = 100
+        plugins = shared_plugin_manager(settings)
+        if plugins.get_plugin("imagehash") is not None and IMAGE_HASH_PIPELINE not in pipelines:
+            pipelines[IMAGE_HASH_PIPELINE] = 700  # before storage: the hashes are stored with the listing
+        for _, declared in declared_settings(plugins):
             for name, value in defaults(declared).items():
                 settings.set(name, value, priority="addon")

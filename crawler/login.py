@@ -53,6 +53,7 @@ class LoginFlow:
         return scrapy.Request(
             urljoin(self.profile.start_urls[0], options.url),
             callback=self.login_form,
+            errback=self.login_error,
             dont_filter=True,
             priority=1000,
             # Logging in is what the profile asks for explicitly; login pages are usually robots-disallowed.
@@ -73,7 +74,10 @@ class LoginFlow:
             self.login_failed(f"no login form ({options.form or 'form'}) on {response.url}")
         submission = form2request(forms[0], {**options.extra_fields, **credentials})
         yield submission.to_scrapy(
-            callback=self.after_login, dont_filter=True, meta={"dont_obey_robotstxt": True, LOGIN_META: True}
+            callback=self.after_login,
+            errback=self.login_error,
+            dont_filter=True,
+            meta={"dont_obey_robotstxt": True, LOGIN_META: True},
         )
 
     def after_login(self, response: Any) -> Iterator[scrapy.Request]:
@@ -97,6 +101,20 @@ class LoginFlow:
             self.logged_in_once = True
             for url in self.profile.start_urls:
                 yield scrapy.Request(url, callback=self.parse)
+
+    def queue_on_hold(self) -> bool:
+        """Until the first login succeeded, the job scheduler hands out no queued request (crawler/jobs/): a
+        resumed crawl's pages wait for the new session instead of being fetched logged out."""
+        return self.profile.login is not None and not self.logged_in_once
+
+    def login_error(self, failure: Any) -> None:
+        """The login page or form submission could not be fetched (or answered an HTTP error)."""
+        self.login_failed(f"{failure.getErrorMessage()} at {getattr(failure.request, 'url', 'the login page')}")
+
+    def held_requests(self) -> list[scrapy.Request]:
+        """Requests taken from the scheduler and held until a login succeeds: not done yet, so a crawl's job
+        state (crawler/jobs/) keeps them queued for a resume."""
+        return getattr(self, "login_waiting", [])
 
     def login_failed(self, why: str) -> None:
         message = f"login to {self.profile.name} failed: {why}"

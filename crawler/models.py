@@ -102,6 +102,28 @@ class IndicatorMatch(_Part):
     language: str | None = None
 
 
+class ImageHash(_Part):
+    """A photo's perceptual hash (the ``imagehash`` plugin, off by default)."""
+
+    url: str
+    phash: str = Field(pattern=r"^[0-9a-f]{16}$", description="64-bit DCT perceptual hash (pHash), 16 hex digits")
+    photo: str = Field(
+        pattern=r"^[0-9a-f]{16}$",
+        description="the photograph it shows: the first hash seen within TRAWLER_IMAGE_HASH_DISTANCE bits "
+        "(the value of its `image` entity)",
+    )
+
+
+class TextSignature(_Part):
+    """Near-duplicate signature of the listing's text (the ``neardup`` plugin; see plugins/neardup)."""
+
+    version: str = Field(description="signature format; signatures of different versions are never compared")
+    bands: list[str] = Field(default_factory=list, description="LSH band keys of all units (indexed)")
+    minhash: list[str] = Field(
+        default_factory=list, description="one MinHash per text unit: base64 of little-endian uint32 values"
+    )
+
+
 class Risk(_Part):
     """A risk score that explains itself: which indicators, with which weights, gave it."""
 
@@ -119,6 +141,7 @@ class CrawlMeta(_Part):
     run_id: str | None = None
     snapshot_id: str | None = None
     removed_at: datetime | None = Field(None, description="when a complete crawl no longer found it (never deleted)")
+    text_cluster: str | None = Field(None, description="its near-duplicate text cluster (a `text_cluster` entity)")
 
 
 # Fields that are not content: changing them never creates a new version.
@@ -127,6 +150,9 @@ NON_CONTENT_FIELDS = frozenset({"id", "crawl"})
 # "4 hours ago" and resolves to a slightly different instant on every crawl.
 # Left out of the hash; a new version (for another reason) still records them.
 VOLATILE_FIELDS = frozenset({"posted_at", "posted_at_raw"})
+# Stored beside the content, derived from it by the storage layer (search tokens and sort keys,
+# crawler/query/tokens.py): never hashed, never diffed, never part of the model.
+DERIVED_FIELDS = frozenset({"search"})
 
 
 def listing_id(site: str, kind: str, native_id: str | None, url: str) -> str:
@@ -161,10 +187,14 @@ class Listing(BaseModel):
     contacts: Contacts = Field(default_factory=Contacts)
     language: str | None = None
     images: list[str] = Field(default_factory=list)
+    image_hashes: list[ImageHash] = Field(
+        default_factory=list, description="perceptual hashes of the first images (imagehash plugin, off by default)"
+    )
     parent_id: str | None = Field(None, description="listing this one belongs to (post -> thread, review -> business)")
     category: str | None = None
     extra: dict[str, Any] = Field(default_factory=dict, description="platform-specific fields")
     indicators: list[IndicatorMatch] = Field(default_factory=list)
+    text_sig: TextSignature | None = None
     risk: Risk | None = None
     crawl: CrawlMeta = Field(default_factory=CrawlMeta)
 
@@ -218,7 +248,8 @@ def document_hash(doc: dict[str, Any]) -> str:
 
     Takes the stored form, so the storage layer hashes what it writes without a second serialisation.
     """
-    stable = _without_empty({k: v for k, v in doc.items() if k not in ("_id", "crawl") and k not in VOLATILE_FIELDS})
+    skipped = VOLATILE_FIELDS | DERIVED_FIELDS
+    stable = _without_empty({k: v for k, v in doc.items() if k not in ("_id", "crawl") and k not in skipped})
     canonical = json.dumps(stable, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=_json_default)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 

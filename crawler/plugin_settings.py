@@ -40,7 +40,8 @@ def check(pm: Any, settings: Any) -> None:
     for plugin, declared in declared_settings(pm):
         if isinstance(declared, dict):
             continue
-        values = {name: settings.get(name) for name in declared.model_fields}
+        # A setting nobody set (None: settings built without the add-on's defaults) takes the model's default.
+        values = {name: settings.get(name) for name in declared.model_fields if settings.get(name) is not None}
         try:
             declared.model_validate(values)
         except ValidationError as exc:

@@ -64,6 +64,9 @@ class TrawlerPluginManager(pluggy.PluginManager):
         self.add_hookspecs(hookspecs)
         self.hook_errors: Counter[tuple[str, str]] = Counter()
         self._dists: dict[str, metadata.Distribution] = {}
+        # Plugins whose module says ``OPT_IN = True`` (costly ones) load only when named here.
+        self.enabled: set[str] = set()
+        self.opted_out: set[str] = set()
 
     def register(self, plugin: object, name: str | None = None) -> str | None:
         plugin_name = super().register(plugin, name)
@@ -102,6 +105,9 @@ class TrawlerPluginManager(pluggy.PluginManager):
                     plugin = ep.load()
                 except Exception as exc:
                     raise PluginLoadError(f"plugin {ep.name!r} ({ep.value}) cannot be imported: {exc}") from exc
+                if getattr(plugin, "OPT_IN", False) and ep.name not in self.enabled:
+                    self.opted_out.add(ep.name)
+                    continue
                 self.register(plugin, name=ep.name)
                 self._dists[ep.name] = dist
 
@@ -185,6 +191,7 @@ def _env_list(name: str) -> list[str]:
 
 def get_plugin_manager(
     blocked: Iterable[str] = (),
+    enabled: Iterable[str] = (),
     autoload: bool | None = None,
     trace: bool | None = None,
     extra_plugins: Iterable[object] = (),
@@ -193,6 +200,7 @@ def get_plugin_manager(
     pm = TrawlerPluginManager()
     for name in [*blocked, *_env_list("TRAWLER_BLOCK_PLUGINS")]:
         pm.set_blocked(name)
+    pm.enabled = {*enabled, *_env_list("TRAWLER_ENABLE_PLUGINS")}
     if autoload is None:
         autoload = os.environ.get("TRAWLER_NO_PLUGIN_AUTOLOAD", "") in ("", "0")
     pm.load_entry_points(autoload_third_party=autoload)
@@ -206,13 +214,15 @@ def get_plugin_manager(
 
 
 @functools.cache
-def _shared(blocked: tuple[str, ...]) -> TrawlerPluginManager:
-    return get_plugin_manager(blocked=blocked)
+def _shared(blocked: tuple[str, ...], enabled: tuple[str, ...]) -> TrawlerPluginManager:
+    return get_plugin_manager(blocked=blocked, enabled=enabled)
 
 
 def shared_plugin_manager(settings: Any = None) -> TrawlerPluginManager:
     """The process-wide manager for crawls, built once on first use."""
     blocked: tuple[str, ...] = ()
+    enabled: tuple[str, ...] = ()
     if settings is not None:
         blocked = tuple(settings.getlist("TRAWLER_BLOCKED_PLUGINS"))
-    return _shared(blocked)
+        enabled = tuple(settings.getlist("TRAWLER_ENABLED_PLUGINS"))
+    return _shared(blocked, enabled)

@@ -17,7 +17,19 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from crawler.incremental.options import IncrementalOptions
+from crawler.monitoring.config import MonitoringOptions
+from crawler.scheduling.schedule import Schedule, check_timezone
 
 PROFILE_SUFFIXES = (".yaml", ".yml", ".toml")
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -93,11 +105,17 @@ class SiteProfile(BaseModel):
     options: dict[str, Any] = Field(
         default_factory=dict, description="plugin sections, validated by the models plugins register"
     )
-    schedule: str | None = None
+    schedule: Schedule | None = Field(
+        None, description="when the scheduler crawls it: cron '*/30 * * * *' (in `timezone`) or 'every 6h'"
+    )
     country: str | None = Field(None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 hint for phone numbers")
     timezone: str = "UTC"
     proxy: str | None = None
     politeness: Politeness = Field(default_factory=Politeness)
+    incremental: IncrementalOptions = Field(default_factory=IncrementalOptions)  # see docs/incremental.md
+    monitoring: MonitoringOptions = Field(
+        default_factory=MonitoringOptions, description="thresholds of the checks after each run (docs/monitoring.md)"
+    )
     settings: dict[str, Any] = Field(default_factory=dict, description="extra Scrapy settings for this site")
     source: str | None = Field(None, description="the file it was loaded from")
 
@@ -109,6 +127,14 @@ class SiteProfile(BaseModel):
             if parts.scheme not in ("http", "https") or not parts.hostname:
                 raise ValueError(f"{url!r} is not an http(s) URL")
         return urls
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone_of_cron_schedule(cls, zone: str, info: ValidationInfo) -> str:
+        schedule = info.data.get("schedule")
+        if schedule is not None and schedule.cron is not None and schedule.timezone is None:
+            check_timezone(zone)  # the cron schedule is read in it
+        return zone
 
     @model_validator(mode="after")
     def _derive_domains(self) -> SiteProfile:

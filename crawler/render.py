@@ -10,6 +10,9 @@ from crawler.browser import render_meta, wants_render
 from crawler.profile_middleware import ProfileMiddleware
 
 RENDER_FLAG = "trawler_render"  # set by a spider to render one request (render: auto)
+_ADDED = "trawler_render_meta"  # this middleware added the Playwright meta: it can be derived again
+# The keys crawler.browser.render_meta() sets.
+_RENDER_KEYS = frozenset(("playwright", "playwright_page_goto_kwargs", "playwright_page_methods", _ADDED))
 
 
 class BrowserRenderMiddleware(ProfileMiddleware):
@@ -21,4 +24,12 @@ class BrowserRenderMiddleware(ProfileMiddleware):
         if profile is None or profile.render == "http" or "playwright" in request.meta:
             return
         if request.meta.get(RENDER_FLAG) or wants_render(profile, request.url):
-            request.meta.update(render_meta(profile.browser))
+            request.meta.update(render_meta(profile.browser), **{_ADDED: True})
+
+
+def persistable_meta(meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` to store with a queued request (crawler/jobs/): without the Playwright meta this middleware
+    added, which after a render holds live browser objects and is added again when the request is sent."""
+    if not meta.get(_ADDED):
+        return meta
+    return {k: v for k, v in meta.items() if k not in _RENDER_KEYS}

@@ -14,14 +14,16 @@ unit of evidence: the listings and the response they were read from.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import scrapy
 from scrapy.http import Response, TextResponse
 
+from crawler.incremental import markers as incremental
 from crawler.login import LoginFlow
+from crawler.models import listing_id
 from crawler.navigation import next_page_urls
 from crawler.plugins import TrawlerPluginManager, hook_error_stats, shared_plugin_manager
 from crawler.profiles import SiteProfile
@@ -57,20 +59,32 @@ class ProfileSpider(LoginFlow, scrapy.Spider):
         for url in self.profile.start_urls:
             # Filtered like any other request, so a page linking back to the start page does not fetch it again.
             yield scrapy.Request(url, callback=self.parse)
+        for request in incremental.due_requests(self):  # stored pages due by their revisit interval
+            yield request
 
     def follow_next_pages(self, response: Response, css: str, callback: Any) -> Iterator[scrapy.Request]:
         """The next page(s) of a list: by the engine's selector when it finds any, else by
         :func:`crawler.navigation.next_page_urls` (rel=next, "next" labels, load-more, numbered pages)."""
         requests = list(response.follow_all(css=css, callback=callback)) if css else []
-        if not requests and isinstance(response, TextResponse):
-            requests = [response.follow(url, callback=callback) for url in next_page_urls(response)]
+        if isinstance(response, TextResponse) and (not requests or incremental.one_page_at_a_time(self)):
+            # An incremental recrawl walks a list one page at a time, so that it can stop at the first page
+            # showing nothing new, instead of requesting every numbered page at once.
+            requests = [response.follow(url, callback=callback) for url in next_page_urls(response)[:1]] or requests
+        requests = incremental.next_pages(self, response, requests)
         if requests:
             self.crawler.stats.inc_value("trawler/next_pages", len(requests))
         yield from requests
 
+    def list_items(self, response: Response, requests: Iterable[scrapy.Request]) -> list[scrapy.Request]:
+        """The detail pages a list page links to, less those an incremental recrawl may skip
+        (:func:`crawler.incremental.markers.sift`); call it before :meth:`follow_next_pages`."""
+        return incremental.sift(self, response, requests)
+
     def extract(self, response: Response, page_type: str) -> Iterator[PageListings | scrapy.Request]:
         """Run the extraction hook on ``response``; yield its listings as one item (none if it has none)."""
         stats = self.crawler.stats
+        if response.meta.get(incremental.NOT_MODIFIED):
+            return  # a 304: the middleware confirmed this page's listings, nothing to extract
         token = hook_error_stats.set(stats)
         try:
             found = self.plugins.hook.trawler_extract_listings(
@@ -92,6 +106,9 @@ class ProfileSpider(LoginFlow, scrapy.Spider):
             raw.setdefault("site", self.profile.name)
             raw.setdefault("platform_type", self.profile.platform_type)
             raw.setdefault("url", response.url)
+        if (page_states := getattr(self, "page_states", None)) is not None:
+            ids = [listing_id(r["site"], str(r.get("kind")), r.get("native_id"), r["url"]) for r in found]
+            page_states.page_listings(response.url, ids)
         if found:
             stats.inc_value("trawler/listings_extracted", len(found))
             yield PageListings(response.url, page_type, found, response)

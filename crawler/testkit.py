@@ -8,7 +8,7 @@ from typing import Any
 
 from scrapy.http import HtmlResponse, Request
 
-from crawler.models import Listing
+from crawler.models import DERIVED_FIELDS, Listing
 from crawler.plugins import TrawlerPluginManager
 from crawler.profiles import SiteProfile
 
@@ -33,7 +33,8 @@ def extract(
 
 
 def _comparable(item: dict[str, Any]) -> tuple[str, dict[str, Any], float]:
-    data = {k: v for k, v in item.items() if not k.startswith("_truth")}
+    # Stored documents also carry derived search data (crawler/query/tokens.py), which is not content.
+    data = {k: v for k, v in item.items() if not k.startswith("_truth") and k not in DERIVED_FIELDS}
     tolerance = float(item.get("_truth", {}).get("posted_at_tolerance_s", 0))
     listing = Listing.model_validate(data)
     return listing.id, listing.content(), tolerance

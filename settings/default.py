@@ -45,4 +45,55 @@ TRAWLER_BATCH_SIZE = 500
 TRAWLER_FLUSH_INTERVAL = 2.0
 TRAWLER_WRITE_CONCERN = 1
 TRAWLER_BLOCKED_PLUGINS = [p for p in os.environ.get("TRAWLER_BLOCK_PLUGINS", "").split(",") if p]
+# Opt-in plugins (their module says OPT_IN = True, e.g. neardup) load only when named here.
+TRAWLER_ENABLED_PLUGINS = [p for p in os.environ.get("TRAWLER_ENABLE_PLUGINS", "").split(",") if p]
 TRAWLER_PROFILE_DIRS = [p for p in os.environ.get("TRAWLER_PROFILE_DIRS", "sites").split(os.pathsep) if p]
+
+# Scale-out (`trawler seed` / `trawler worker`, crawler/scaleout/). Only workers use Redis; `trawler crawl` keeps
+# Scrapy's in-memory scheduler.
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+TRAWLER_REDIS_PREFIX = os.environ.get("TRAWLER_REDIS_PREFIX", "trawler")
+TRAWLER_WORKER_POLL = float(os.environ.get("TRAWLER_WORKER_POLL", "0.5"))
+
+# Monitoring after each run (crawler/monitoring/, docs/monitoring.md): threshold overrides for every site
+# (a profile's `monitoring:` section overrides them again), and the alert channels. Secrets
+# (TRAWLER_SMTP_PASSWORD, TRAWLER_ALERT_WEBHOOK_SECRET) are read from the environment only, when alerts are sent.
+TRAWLER_MONITORING: dict = {}
+TRAWLER_ALERT_WEBHOOK_URL = os.environ.get("TRAWLER_ALERT_WEBHOOK_URL", "")
+TRAWLER_ALERT_EMAIL_TO = [a for a in os.environ.get("TRAWLER_ALERT_EMAIL_TO", "").split(",") if a.strip()]
+TRAWLER_ALERT_EMAIL_FROM = os.environ.get("TRAWLER_ALERT_EMAIL_FROM", "trawler@localhost")
+TRAWLER_SMTP_HOST = os.environ.get("TRAWLER_SMTP_HOST", "localhost")
+TRAWLER_SMTP_PORT = int(os.environ.get("TRAWLER_SMTP_PORT", "25"))
+TRAWLER_SMTP_SECURITY = os.environ.get("TRAWLER_SMTP_SECURITY", "starttls")
+TRAWLER_SMTP_USER = os.environ.get("TRAWLER_SMTP_USER", "")
+TRAWLER_ALERT_TIMEOUT = 10.0
+TRAWLER_ALERT_RETRIES = 2
+
+# Incremental recrawls (crawler/incremental/, docs/incremental.md). Off unless a profile's `incremental.enabled`
+# or this setting turns them on; `trawler crawl --full` sets TRAWLER_INCREMENTAL_FULL for one run.
+TRAWLER_INCREMENTAL = os.environ.get("TRAWLER_INCREMENTAL", "") in ("1", "true", "yes")
+TRAWLER_INCREMENTAL_FULL = False
+TRAWLER_REVISIT_INITIAL_S = 86400.0
+TRAWLER_REVISIT_MIN_S = 3600.0
+TRAWLER_REVISIT_MAX_S = 30 * 86400.0
+TRAWLER_REVISIT_GROW = 1.5
+TRAWLER_REVISIT_SHRINK = 0.5
+
+# Resumable crawls (crawler/jobs/, docs/operations.md): each site's request queue and seen set live in
+# TRAWLER_JOBS_DIR/<site> (default TRAWLER_VAR_DIR/jobs) until its crawl finishes cleanly; a crawl killed or
+# stopped before that resumes on the next start. TRAWLER_JOB_STATE=0 keeps them in a temporary directory.
+SCHEDULER = "crawler.jobs.scheduler.JobScheduler"
+DUPEFILTER_CLASS = "crawler.dupefilter.DiskDupeFilter"
+TRAWLER_JOB_STATE = os.environ.get("TRAWLER_JOB_STATE", "1").lower() not in ("0", "false", "no", "off")
+TRAWLER_JOBS_DIR = os.environ.get("TRAWLER_JOBS_DIR", "")
+TRAWLER_JOB_CHECKPOINT_INTERVAL = 1.0
+TRAWLER_JOB_FSYNC = True
+TRAWLER_DUPEFILTER_CACHE_SIZE = 10_000
+
+# Runs, leases and the scheduler (docs/scheduling.md).
+TRAWLER_LEASES = os.environ.get("TRAWLER_LEASES", "1") not in ("0", "false", "False", "")
+TRAWLER_LEASE_TTL = float(os.environ.get("TRAWLER_LEASE_TTL", "60"))
+TRAWLER_RUN_POLL_INTERVAL = float(os.environ.get("TRAWLER_RUN_POLL_INTERVAL", "2"))
+TRAWLER_LOG_TAIL_LINES = 50
+TRAWLER_SCHEDULER_MAX_CRAWLS = int(os.environ.get("TRAWLER_SCHEDULER_MAX_CRAWLS", "4"))
+TRAWLER_SCHEDULER_STOP_TIMEOUT = float(os.environ.get("TRAWLER_SCHEDULER_STOP_TIMEOUT", "300"))

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 # Crawls compared with the demo's ground truth check extraction: enrichment plugins (which add contacts,
 # indicators, language, location) are blocked there and tested on their own.
-ENRICHERS = ("contacts", "indicators", "language", "location")
+ENRICHERS = ("contacts", "indicators", "language", "location", "neardup")  # neardup is opt-in: blocked anyway
 EXTRACTION_ONLY = {"TRAWLER_BLOCK_PLUGINS": ",".join(ENRICHERS)}
 
 

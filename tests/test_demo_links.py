@@ -1,6 +1,6 @@
 """Cross-platform links on the demo: every contact link the generator planted is found, and no false one.
 
-The three demo platforms are crawled with every default plugin on (extraction and enrichment), and the
+The three demo platforms are crawled with the default plugins (near-duplicate clustering is opt-in), and the
 ``entities`` collection is compared with what the generator wrote: each recruiter's, seller's and business's
 phone numbers (in every written form: national, dotted, spaced digits...), e-mails and Telegram handles
 (:mod:`crawler.demo.contact_truth`).
@@ -38,7 +38,11 @@ def linked(mongo: MongoServer, tmp_path_factory: pytest.TempPathFactory) -> Iter
     name = "demo_links"
     client = mongo.client()
     client.drop_database(name)
-    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": name, "TRAWLER_VAR_DIR": str(tmp_path_factory.mktemp("var"))}
+    env = {
+        "MONGO_URI": mongo.uri,
+        "MONGO_DATABASE": name,
+        "TRAWLER_VAR_DIR": str(tmp_path_factory.mktemp("var")),
+    }
     result = run_cli(["crawl", *SITES, "--no-progress"], {**env, **demo.env})
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     book = contact_book(build_all(demo.options, tuple(demo.server.urls)))

@@ -182,3 +182,14 @@ def test_warm_up_loads_the_enrichers_models_before_the_crawl() -> None:
 
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.split() == ["True", "True", "True"]
+
+
+def test_opt_in_plugins_load_only_when_enabled(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TRAWLER_ENABLE_PLUGINS", raising=False)
+    default = get_plugin_manager()
+    assert default.get_plugin("neardup") is None and "neardup" in default.opted_out
+    enabled = get_plugin_manager(enabled=["neardup"])
+    assert enabled.get_plugin("neardup") is not None and not enabled.opted_out
+    monkeypatch.setenv("TRAWLER_ENABLE_PLUGINS", "neardup")
+    assert get_plugin_manager().get_plugin("neardup") is not None
+    assert get_plugin_manager(blocked=["neardup"]).get_plugin("neardup") is None  # blocking still wins

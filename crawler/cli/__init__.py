@@ -4,7 +4,25 @@ from __future__ import annotations
 
 import typer
 
-from crawler.cli import crawl, db, demo, evidence, fixtures, listings, plugins, scaffold, schema, sites
+from crawler.cli import (
+    alerts,
+    crawl,
+    db,
+    demo,
+    evidence,
+    fixtures,
+    listings,
+    plugins,
+    query,
+    runs,
+    scaffold,
+    scheduler,
+    schema,
+    sites,
+)
+from crawler.cli import serve as web_serve
+from crawler.cli import users as accounts
+from crawler.cli import worker as scaleout
 
 app = typer.Typer(
     name="trawler",
@@ -21,10 +39,22 @@ app.add_typer(evidence.app, name="evidence")
 app.command("reextract")(evidence.reextract_command)
 app.add_typer(plugins.app, name="plugins")
 app.add_typer(sites.app, name="sites")
-app.command("listings")(listings.listings)
-app.command("runs")(listings.runs)
+app.command("search")(query.search_command)
+app.command("show")(query.show_command)
+app.command("entity")(query.entity_command)
+app.command("pivot")(query.pivot_command)
+app.command("export")(query.export_command)
+app.command("reindex")(query.reindex_command)
+app.command("listings", hidden=True)(listings.listings)  # the first name of `search`, kept as an alias
+app.add_typer(runs.app, name="runs")
+app.command("alerts")(alerts.alerts)
+app.add_typer(scheduler.app, name="scheduler")
 app.command("schema")(schema.schema)
 app.command("new-plugin")(scaffold.new_plugin)
+app.command("seed")(scaleout.seed)
+app.command("worker")(scaleout.worker)
+app.add_typer(accounts.app, name="users")
+app.command("serve")(web_serve.serve)
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from crawler.cli.common import console, err_console, fail
 from crawler.crawling import CrawlOutcome, outcome_table, project_settings, run_crawls
+from crawler.jobs.jobdir import prepare_jobs
 from crawler.plugins import PluginLoadError, shared_plugin_manager
 from crawler.spiderloader import load_catalog
 from crawler.storage.connection import database_config
@@ -64,6 +65,18 @@ def crawl(
     sets: list[str] = typer.Option([], "--set", "-s", help="Override a Scrapy or Trawler setting: NAME=VALUE."),
     block: list[str] = typer.Option([], "--block", "-p", help="Do not load this plugin (repeatable)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a live progress table."),
+    full: bool = typer.Option(
+        False, "--full", help="Fetch every page, even where an incremental recrawl would skip it (docs/incremental.md)."
+    ),
+    fresh: bool = typer.Option(
+        False, "--fresh", help="Discard the state of an interrupted crawl of these sites and start over."
+    ),
+    job_state: bool = typer.Option(
+        True,
+        "--job-state/--no-job-state",
+        help="Keep each crawl's queue and seen pages on disk until it finishes, so a killed or stopped crawl "
+        "resumes on the next start (docs/operations.md).",
+    ),
 ) -> None:
     """Crawl sites now into MongoDB (the embedded database unless MONGO_URI is set).
 
@@ -87,6 +100,11 @@ def crawl(
                 "check the file with: trawler sites check",
             )
     console.print(prepare_database(settings))
-    outcomes = run_and_report(names, _parse_sets(sets), progress)
+    overrides: dict[str, object] = {**_parse_sets(sets), **({"TRAWLER_INCREMENTAL_FULL": True} if full else {})}
+    if not job_state:
+        overrides["TRAWLER_JOB_STATE"] = False
+    for line in prepare_jobs(project_settings(overrides), names, fresh):
+        console.print(escape(line))
+    outcomes = run_and_report(names, overrides, progress)
     if not all(o.ok for o in outcomes):
         raise typer.Exit(1)

@@ -16,6 +16,7 @@ from rich.table import Table
 from crawler.browser import BrowserUnavailable, chromium_path
 from crawler.cli.common import console, fail
 from crawler.cli.crawl import prepare_database, run_and_report
+from crawler.cli.serve import serve_demo
 from crawler.crawling import project_settings
 from crawler.demo.base import BuildOptions
 from crawler.demo.process import DemoServer, DemoServerError
@@ -72,10 +73,11 @@ def _show_findings(sites: list[str]) -> None:
         console.print(f"risk {listing['risk']['score']:.1f} [bold]{escape(listing['_id'])}[/]: {escape(reasons)}")
     console.print(
         "\n[bold]Query what was collected[/] (paste any of these):\n"
-        "  trawler listings --site demo-market --limit 5\n"
-        "  trawler listings --contains 'visa' --limit 20\n"
-        "  trawler listings --contact '07700 900123'      [dim]# any written form of the number[/]\n"
-        "  trawler listings --site demo-forum --kind post --json | head -3\n"
+        "  trawler search --site demo-market --limit 5\n"
+        "  trawler search visa --sort risk --limit 20\n"
+        "  trawler search --contact '07700 900123'        [dim]# any written form of the number[/]\n"
+        "  trawler entity '+44 7700 900123'               [dim]# that number's listings across sites, by date[/]\n"
+        "  trawler search --site demo-forum --kind post --jsonl | head -3\n"
         "  trawler runs\n"
         "  trawler demo serve                             [dim]# serve again; it prints the variables for:[/]\n"
         "  trawler crawl demo-forum-members               [dim]# logs in and also collects the members-only board[/]\n"
@@ -95,8 +97,12 @@ def demo(
     port_base: int = typer.Option(DEFAULT_PORT_BASE, help="First port of the demo server (one port per platform)."),
     keep_serving: bool = typer.Option(False, help="Leave the demo platforms running after the crawl (Ctrl-C stops)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a live progress table."),
+    serve: bool = typer.Option(
+        True, "--serve/--no-serve", help="End with the analyst web page on 127.0.0.1 and a fresh analyst login."
+    ),
+    web_port: int = typer.Option(8000, help="Port of the analyst web page (the next free one if taken)."),
 ) -> None:
-    """Start the embedded database, serve the demo platforms, crawl them and show the results."""
+    """Start the embedded database, serve the demo platforms, crawl them, show the results and the web page."""
     if ctx.invoked_subcommand:
         return
     settings = project_settings()
@@ -121,7 +127,10 @@ def demo(
         sites = [e.site for e in PLATFORMS if e.name in crawled]
         outcomes = run_and_report(sites, {}, progress)
         _show_findings(sites)
-        if keep_serving:
+        if serve:
+            # The demo platforms keep serving meanwhile, so the listings' links still open.
+            serve_demo(settings, web_port)
+        elif keep_serving:
             console.print("demo platforms still serving; Ctrl-C to stop")
             with contextlib.suppress(KeyboardInterrupt):
                 server.proc.wait()

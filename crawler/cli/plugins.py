@@ -39,6 +39,9 @@ def plugins_list(
     blocked = [name for name, plugin in pm.list_name_plugin() if plugin is None]
     if blocked:
         console.print(f"blocked: {', '.join(blocked)}")
+    if pm.opted_out:
+        names = ", ".join(sorted(pm.opted_out))
+        console.print(f"opt-in, not enabled: {names} (enable with TRAWLER_ENABLE_PLUGINS=NAME)")
 
 
 @app.command("docs")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -29,12 +31,19 @@ class BuildOptions:
     :param revision: 0 = the first state; 1 = some listings edited (a fixed, seeded subset);
         2 = revision 1, and a few marketplace ads taken down.
     :param now: the moment relative dates are rendered against.
+    :param change_fraction: share of the listings changed (seeded) on top of ``revision``, for incremental
+        recrawl tests: the changed threads/ads/businesses move to the top of their lists with a new
+        "last activity"/"updated" date, as platforms sorted by activity show them. 0 = off.
+    :param depth: items per list (forum topics per board, ads per category, businesses per category) are
+        multiplied by this; 1 = the usual shallow demo lists. Real boards and categories are deep.
     """
 
     seed: int = 7
     scale: int = 1
     revision: int = 0
     now: datetime = REFERENCE_NOW
+    change_fraction: float = 0.0
+    depth: int = 1
 
 
 @dataclass(frozen=True)
@@ -70,3 +79,40 @@ class DemoPlatform(Protocol):
     def truth(self, base_url: str, site: str) -> list[dict[str, Any]]:
         """The expected listings as Listing dicts (``_id`` and content fields), for a server at ``base_url``."""
         ...
+
+
+@dataclass(frozen=True)
+class Faults:
+    """Misbehaviour the demo server can be told to show (none by default), to test crawl monitoring.
+
+    :param status: path regex (matched against path and query) -> the status answered instead of the page,
+        e.g. ``{"^/ad/a1000[0-4]$": 429}``: a site that rate-limits or bans some requests.
+    :param replace: text -> replacement in every HTML page, e.g. ``{'<time class="posted"': '<span class="x"'}``:
+        a site that changed its layout.
+
+    Given to the server as JSON (``--faults`` or ``TRAWLER_DEMO_FAULTS``).
+    """
+
+    status: dict[str, int] = field(default_factory=dict)
+    replace: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_json(cls, text: str) -> Faults:
+        raw = json.loads(text) if text.strip() else {}
+        return cls({str(k): int(v) for k, v in raw.get("status", {}).items()}, dict(raw.get("replace", {})))
+
+    def status_for(self, path: str) -> int | None:
+        return next((code for pattern, code in self.status.items() if re.search(pattern, path)), None)
+
+    def apply(self, pages: dict[str, Page]) -> dict[str, Page]:
+        """The pages with every replacement made in the HTML ones."""
+        if not self.replace:
+            return pages
+        changed = {}
+        for path, page in pages.items():
+            body = page.body
+            if page.content_type.startswith("text/html"):
+                for old, new in self.replace.items():
+                    body = body.replace(old.encode("utf-8"), new.encode("utf-8"))
+            changed[path] = Page(body, page.content_type, page.status, page.headers) if body != page.body else page
+        return changed

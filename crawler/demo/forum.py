@@ -45,6 +45,7 @@ from crawler.demo.world import (
     format_phone,
     ordinary_people,
     recruiters,
+    recruitment_template,
     recruitment_text,
 )
 
@@ -178,6 +179,11 @@ RECRUITER_TITLES = {
 }  # fmt: skip
 BUMPS = {"en": "Still hiring! Call {phone}", "de": "Noch Plätze frei! Tel. {phone}", "ro": "Mai avem locuri! {phone}",
          "es": "¡Quedan plazas! {phone}", "uk": "Ще є місця! {phone}", "pl": "Wciąż rekrutujemy! {phone}"}  # fmt: skip
+CHANGE_NOTES = {
+    "en": "UPDATE: details changed, see above.",
+    "de": "UPDATE: Details geändert, siehe oben.",
+    "ro": "ACTUALIZARE: detaliile s-au schimbat.",
+}
 EDITS = {"en": "EDIT: sorted now, thanks everyone.", "de": "EDIT: Hat sich erledigt, danke!",
          "ro": "EDIT: Rezolvat, mulțumesc!"}  # fmt: skip
 HOSTILE = [
@@ -230,6 +236,7 @@ class Post:
     persons: set[str] = field(default_factory=set)
     edit: str | None = None  # the paragraph revision 1 appends (set only when built at revision >= 1)
     pid: int = 0
+    text_template: str | None = None  # ground truth for near-duplicates: the reused template its text is made of
 
     @property
     def subject(self) -> str:
@@ -260,6 +267,7 @@ class Topic:
     sticky: bool = False
     posts: list[Post] = field(default_factory=list)
     tid: int = 0
+    edited_at: datetime | None = None  # BuildOptions.change_fraction: its first post was edited then
 
     def page_path(self, start: int) -> str:
         return f"/viewtopic.php?t={self.tid}" + (f"&start={start}" if start else "")
@@ -357,17 +365,21 @@ class _Generator:
         by_lang = [p for p in self.recruiters if p.language == lang and lang != "en"]
         return self.rng.choice(by_lang or self.recruiters)
 
-    def recruitment(self, person: Person, bump: bool = False) -> list[str]:
+    def recruitment(self, person: Person, bump: bool = False) -> tuple[list[str], str | None]:
+        """The paragraphs of a recruiter's post, and the key of the template they come from (None for a bump)."""
         rng = self.rng
         style = self.next_style(person)
         phone = format_phone(person.phone, style) if person.phone else ""
+        template = None
         if bump:
             text = BUMPS[person.language].format(phone=phone)
         else:
-            text = recruitment_text(person, rng, style, variant=rng.randrange(2))
+            variant = rng.randrange(2)
+            template = recruitment_template(person, variant)
+            text = recruitment_text(person, rng, style, variant=variant)
         if "@" not in text and rng.random() < 0.4:
             text += f" Telegram: @{person.telegram}"
-        return [text]
+        return [text], template
 
     def ordinary_text(self, theme: str, lang: str, first: bool) -> list[str]:
         rng = self.rng
@@ -439,14 +451,16 @@ class _Generator:
         rng = self.rng
         board = topic.board
         quote_of = None
+        template = None
         if topic.sticky:
             author, paragraphs = self.admin, list(STICKY[1])
         elif starter and (number == 1 or rng.random() < 0.25):
             author = self.recruiter_users[starter.key]
-            paragraphs = self.recruitment(starter, bump=number > 1)
+            paragraphs, template = self.recruitment(starter, bump=number > 1)
         elif number > 1 and rng.random() < RECRUITER_REPLY_SHARE:
             person = self.recruiter_for(board.lang)
-            author, paragraphs = self.recruiter_users[person.key], self.recruitment(person)
+            author = self.recruiter_users[person.key]
+            paragraphs, template = self.recruitment(person)
         else:
             roll = rng.random()
             if number > 1 and roll < 0.03:
@@ -464,7 +478,7 @@ class _Generator:
             if number > 1 and rng.random() < 0.15:
                 quote_of = rng.choice(topic.posts)
                 paragraphs.insert(0, rng.choice(QUOTE_REACTIONS[board.lang]))
-        post = Post(topic, number, author, at, paragraphs, quote_of=quote_of)
+        post = Post(topic, number, author, at, paragraphs, quote_of=quote_of, text_template=template)
         if author.person and author.person.recruiter:
             post.persons.add(author.person.key)
         if quote_of is not None:
@@ -494,7 +508,7 @@ class _Generator:
                 name, description, lang, date_style = THEMES[theme]
                 board = Board(fid, theme, name + suffix, description, lang, date_style, category)
                 fid += 1
-                board.topics = [self.make_topic(board, i) for i in range(THREADS_PER_BOARD)]
+                board.topics = [self.make_topic(board, i) for i in range(THREADS_PER_BOARD * max(1, options.depth))]
                 category.boards.append(board)
             categories.append(category)
         topics = [t for c in categories for b in c.boards for t in b.topics]
@@ -511,9 +525,12 @@ class _Generator:
         for post in edited:
             if options.revision >= 1:
                 post.edit = EDITS[post.topic.board.lang]
+        changed = _change(categories, options) if options.change_fraction > 0 else []
         users = [self.admin, self.moderator, *self.users, *self.recruiter_users.values()]
         members = self.make_members_area(fid, len(topics) + 1, len(posts) + 1)
-        return ForumPlatform(options, categories, users, edited, members)
+        platform = ForumPlatform(options, categories, users, edited, members)
+        platform.changed_topics = changed
+        return platform
 
     def make_members_area(self, fid: int, first_tid: int, first_pid: int) -> Category:
         """A members-only board, drawn after (and from another RNG than) the public forum, so the public
@@ -533,6 +550,23 @@ class _Generator:
             post.pid = pid
         board.topics.sort(key=lambda t: (not t.sticky, -t.posts[-1].at.timestamp(), t.tid))
         return category
+
+
+def _change(categories: list[Category], options: BuildOptions) -> list[Topic]:
+    """Edit the first post of a seeded set of topics, so that ``change_fraction`` of the listings change (each
+    edit changes two: the post and its thread). An edited topic shows "edited" on its board row and moves to
+    the top of its board, as boards sorted by last activity show it."""
+    topics = [t for c in categories for b in c.boards for t in b.topics if not t.sticky]
+    listings = sum(len(t.posts) + 1 for t in topics)
+    rng = random.Random(f"{NAME}-{options.seed}-changes")
+    chosen = rng.sample(topics, min(len(topics), max(1, round(listings * options.change_fraction / 2))))
+    for minutes, topic in enumerate(chosen, start=1):
+        topic.posts[0].paragraphs.append(CHANGE_NOTES[topic.board.lang])
+        topic.edited_at = options.now - timedelta(minutes=minutes)
+    for category in categories:
+        for board in category.boards:
+            board.topics.sort(key=lambda t: (not t.sticky, -(t.edited_at or t.posts[-1].at).timestamp(), t.tid))
+    return sorted(chosen, key=lambda t: t.tid)
 
 
 def _ambiguous_local(moment: datetime) -> bool:
@@ -565,6 +599,7 @@ class ForumPlatform:
         self.members = members  # the members-only area: linked from the index, served only after a login
         self.users = users
         self.edited_posts = edited  # the posts revision 1 edits (whatever revision this was built at)
+        self.changed_topics: list[Topic] = []  # BuildOptions.change_fraction: topics whose first post was edited
         self._pages: dict[str, Page] | None = None
 
     @property
@@ -584,6 +619,10 @@ class ForumPlatform:
         ids = {f"{site}:post:{p.pid}" for p in self.edited_posts}
         ids |= {f"{site}:thread:{p.topic.tid}" for p in self.edited_posts if p.number == 1}
         return ids
+
+    def changed_ids(self, site: str) -> set[str]:
+        """Listing ids ``change_fraction`` changed: each changed topic's first post and the thread itself."""
+        return {f"{site}:{kind}" for t in self.changed_topics for kind in (f"post:{t.posts[0].pid}", f"thread:{t.tid}")}
 
     def pages(self) -> dict[str, Page]:
         if self._pages is None:
@@ -677,6 +716,8 @@ def _add_truth_notes(item: dict[str, Any], post: Post, now: datetime) -> None:
         notes["persons"] = sorted(post.persons)
     if forum_pages.is_relative_text(post, now):
         notes["posted_at_tolerance_s"] = 120
+    if post.text_template:
+        notes["text_templates"] = [post.text_template]
     if notes:
         item["_truth"] = notes
 

@@ -371,12 +371,13 @@ def _topic_row(topic: Topic, index: int, now: datetime) -> str:
                         for s in topic.page_starts)  # fmt: skip
         mini = f'<div class="pagination"><span><i class="icon fa-clone fa-fw"></i></span><ul>{links}</ul></div>'
     kind = "sticky" if topic.sticky else ""
+    edited = f'<div class="topic-edited">Edited {long_date(topic.edited_at)}</div>\n' if topic.edited_at else ""
     return (
         f'<li class="row bg{index % 2 + 1} {kind}">\n<dl class="row-item {kind or "topic"}_read">\n'
         f'<dt title="No unread posts"><div class="list-inner">\n'
         f'<a href="{topic.page_path(0)}" class="topictitle">{escape(topic.title)}</a>\n{mini}\n'
         f'<div class="responsive-hide left-box">by {_user_link(first.author)} &raquo; {_time(first, now)}</div>\n'
-        f'</div></dt>\n<dd class="posts">{len(topic.posts) - 1} <dfn>Replies</dfn></dd>\n'
+        f'{edited}</div></dt>\n<dd class="posts">{len(topic.posts) - 1} <dfn>Replies</dfn></dd>\n'
         f'<dd class="views">{topic.views} <dfn>Views</dfn></dd>\n{_last_post(last, now)}\n</dl>\n</li>'
     )
 

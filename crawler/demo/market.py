@@ -7,6 +7,7 @@ Layout (all links root-relative)::
     /c/<slug>?page=N        result page N
     /ad/<id>                one ad (h1.ad-title, span.price, ul.attributes, div.seller, div.contact...)
     /user/<id>              a seller's profile: their ads, as plain links
+    /img/<ad>-<n>.jpg       an ad's photos (:mod:`crawler.demo.photos`; reposts show the original's, re-encoded)
     /about /help /terms     static pages
     /search?q=...           linked from every page, disallowed by robots.txt, never served
     /account/login          linked from every page, disallowed by robots.txt, never served
@@ -19,6 +20,7 @@ the ground truth; :mod:`crawler.demo.market_pages` renders the HTML.
 
 from __future__ import annotations
 
+import functools
 import random
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -26,6 +28,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from crawler.demo.base import REFERENCE_NOW, BuildOptions, Page
+from crawler.demo.photos import MISSING, NOT_AN_IMAGE, Photo
 from crawler.demo.world import (
     DESTINATIONS,
     PHONE_STYLES,
@@ -33,6 +36,7 @@ from crawler.demo.world import (
     format_phone,
     ordinary_people,
     recruiters,
+    recruitment_template,
     recruitment_text,
 )
 
@@ -99,6 +103,9 @@ class Ad:
     persons: list[str] = field(default_factory=list)
     repost_of: str | None = None
     views: int = 0
+    photos: list[Photo] = field(default_factory=list)  # what each of ``images`` shows (ground truth for photo links)
+    text_template: str | None = None  # ground truth for near-duplicates: the reused template its text is made of
+    updated_text: str | None = None  # "Updated ..." on its result card, set by BuildOptions.change_fraction
 
     @property
     def path(self) -> str:
@@ -143,6 +150,7 @@ class _Builder:
         self.sellers: list[Seller] = []
         self.recruiter_accounts: dict[str, list[Seller]] = {}
         self.recruiter_turn = self.rng.randrange(6)
+        self.photo_copies: dict[str, int] = {}  # subject -> copies made (not drawn from rng: the ads stay the same)
 
     # -- people ------------------------------------------------------------
 
@@ -264,11 +272,13 @@ class _Builder:
         ad_id = f"a{self.next_ad}"
         self.next_ad += rng.randint(1, 7)
         persons: list[str] = []
+        template = None
         if recruiter is not None:
             seller = rng.choice(self.recruiter_accounts[recruiter.key])
             persons = [recruiter.key]
             text_style, line_style = rng.sample(RECRUITER_PHONE_STYLES, 2)
             variant = rng.randrange(2)
+            template = recruitment_template(recruiter, variant)
             title = rng.choice(RECRUITER_TITLES.get(recruiter.language, []) + RECRUITER_TITLES["en"])
             paragraphs = [recruitment_text(recruiter, rng, text_style, variant), rng.choice(RECRUITER_CLOSINGS)]
             contacts = [("phone", format_phone(recruiter.phone or "", line_style))]
@@ -280,7 +290,8 @@ class _Builder:
             if rng.random() < 0.4:
                 contacts.append(("email", recruiter.email or ""))
             attributes = [(k, rng.choice(v)) for k, v in RECRUITER_ATTRIBUTES]
-            images: list[str] = []
+            photos = [self.photo_copy(f"recruiter-{recruiter.key}")]  # one photo the recruiter puts on every ad
+            images = [f"/img/{ad_id}-1.jpg"]
             city = recruiter.city
         else:
             seller = rng.choice(self.sellers)
@@ -291,6 +302,7 @@ class _Builder:
             if seller.email:
                 contacts.append(("email", seller.email))
             images = [f"/img/{ad_id}-{n}.jpg" for n in range(1, rng.randint(0, 5) + 1)]
+            photos = [self.photo_copy(f"{ad_id}-{n}") for n in range(1, len(images) + 1)]
             city = seller.city
         district = rng.choice(DISTRICTS.get(city, [""]))
         location = f"{city}, {district}" if district else city
@@ -299,8 +311,14 @@ class _Builder:
         return Ad(
             ad_id, category, title, paragraphs, format_price(amount, currency, style[1], style[2]), amount, currency,
             style, location, seller, text, attr, posted_at, relative, images, contacts, attributes, persons,
-            views=rng.randint(3, 2500),
+            views=rng.randint(3, 2500), text_template=template, photos=photos,
         )  # fmt: skip
+
+    def photo_copy(self, subject: str) -> Photo:
+        """The next use of photograph ``subject``: as first posted the first time, re-encoded after that."""
+        copy = self.photo_copies.get(subject, -1) + 1
+        self.photo_copies[subject] = copy
+        return Photo(subject, copy)
 
     def repost(self, original: Ad, category: Category, age: timedelta) -> Ad:
         """The same ad by another account of the same person, with a small edit."""
@@ -335,16 +353,19 @@ class _Builder:
         else:
             contacts = [("phone", format_phone(seller.phone, "national"))] if seller.phone else []
         _currency, variant, unit = original.price_style
+        photos = [self.photo_copy(p.subject) for p in original.photos if not p.broken]  # the photos, re-encoded
         return replace(
             ad, title=original.title, paragraphs=paragraphs, contacts=contacts, seller=seller, location=location,
             amount=amount, currency=original.currency, price_style=original.price_style,
             price_raw=format_price(amount, original.currency if amount else None, variant, unit),
-            attributes=list(original.attributes), images=[], persons=list(original.persons), repost_of=original.id,
+            attributes=list(original.attributes), persons=list(original.persons), repost_of=original.id,
+            images=[f"/img/{ad.id}-{n}.jpg" for n in range(1, len(photos) + 1)], photos=photos,
+            text_template=original.text_template,
         )  # fmt: skip
 
     def fill_category(self, category: Category) -> None:
         rng = self.rng
-        n = ADS_PER_CATEGORY
+        n = ADS_PER_CATEGORY * max(1, self.options.depth)
         ages, total = [], timedelta()
         for _ in range(n):
             total += timedelta(minutes=rng.randint(90, 3600))
@@ -382,6 +403,15 @@ def _hostile(ads: list[Ad], rng: random.Random) -> None:
         ad.paragraphs.append(paragraph)
 
 
+def _break_photos(ads: list[Ad]) -> None:
+    """Plant the failures a photo fetcher meets: in the first two ordinary ads with several photos (not reposted),
+    the last photo is gone (404) in one, and answers with an HTML error page in the other."""
+    reposted = {a.repost_of for a in ads if a.repost_of}
+    chosen = [a for a in ads if len(a.photos) >= 2 and not a.persons and not a.repost_of and a.id not in reposted]
+    for ad, broken in zip(sorted(chosen, key=lambda a: a.id), (MISSING, NOT_AN_IMAGE), strict=False):
+        ad.photos[-1] = replace(ad.photos[-1], broken=broken)
+
+
 def _edit(ads: list[Ad], seed: int) -> list[str]:
     """Revision 1: change the price or the description of a fixed, seeded ~5% of the ads."""
     rng = random.Random(f"{NAME}-{seed}-revision")
@@ -416,6 +446,7 @@ class Marketplace:
     sellers: list[Seller]
     edited: list[str]
     removed: list[str] = field(default_factory=list)  # revision 2: ads taken down
+    changed: list[str] = field(default_factory=list)  # BuildOptions.change_fraction: ads edited and bumped
     name: str = NAME
 
     @property
@@ -429,6 +460,18 @@ class Marketplace:
 
     def truth(self, base_url: str, site: str) -> list[dict[str, Any]]:
         return [ad_truth(ad, base_url, site, ad.path) for ad in self.ads]
+
+    @functools.cached_property
+    def photos(self) -> dict[str, Photo]:
+        """Every image path and the photo it shows."""
+        return {path: photo for ad in self.ads for path, photo in zip(ad.images, ad.photos, strict=True)}
+
+    def lazy_page(self, path: str) -> Page | None:
+        """A page drawn on request rather than pre-rendered: the photos."""
+        from crawler.demo import photos
+
+        photo = self.photos.get(path)
+        return photos.page(photo, self.options.seed) if photo else None
 
 
 def ad_truth(ad: Ad, base_url: str, site: str, path: str) -> dict[str, Any]:
@@ -461,6 +504,10 @@ def ad_truth(ad: Ad, base_url: str, site: str, path: str) -> dict[str, Any]:
         marks["repost_of"] = ad.repost_of
     if ad.relative:
         marks["posted_at_tolerance_s"] = 120
+    if ad.photos:  # which photograph each image shows (None: the URL plants a failure); same subject = same photo
+        marks["photos"] = [None if p.broken else p.subject for p in ad.photos]
+    if ad.text_template:
+        marks["text_templates"] = [ad.text_template]
     if marks:
         item["_truth"] = marks
     return item
@@ -476,16 +523,35 @@ def build(options: BuildOptions | None = None) -> Marketplace:
         builder.fill_category(category)
     ads = [ad for category in builder.categories for ad in category.ads]
     _hostile(ads, builder.rng)
+    _break_photos(ads)
     edited = _edit(ads, options.seed) if options.revision >= 1 else []
     removed = _remove(builder.categories, options.seed, set(edited)) if options.revision >= 2 else []
+    changed = _change(builder.categories, options) if options.change_fraction > 0 else []
     sellers = builder.sellers + [s for accounts in builder.recruiter_accounts.values() for s in accounts]
-    return Marketplace(options, builder.categories, sellers, edited, removed)
+    return Marketplace(options, builder.categories, sellers, edited, removed, changed)
+
+
+def _change(categories: list[Category], options: BuildOptions) -> list[str]:
+    """Edit a seeded ``change_fraction`` of the ads; an edited ad is bumped to the top of its category with an
+    "Updated" date on its card, as classifieds sorted by last activity show it."""
+    ads = [a for c in categories for a in c.ads]
+    rng = random.Random(f"{NAME}-{options.seed}-changes")
+    chosen = rng.sample(ads, max(1, round(len(ads) * options.change_fraction)))
+    for minutes, ad in enumerate(chosen, start=1):
+        ad.paragraphs.append(CHANGE_NOTE)
+        updated = (options.now - timedelta(minutes=minutes)).astimezone(TZ)
+        ad.updated_text = "Updated " + updated.strftime("%d.%m. %H:%M")
+    rank = {ad.id: n for n, ad in enumerate(chosen)}
+    for category in categories:
+        category.ads.sort(key=lambda a: rank.get(a.id, len(rank)))  # stable: the others keep their order
+    return sorted(rank)
 
 
 # ---------------------------------------------------------------------------
 # Wording: what the ads say (module-level data, read by the builder above)
 # ---------------------------------------------------------------------------
 
+CHANGE_NOTE = "Update: still available, price negotiable."
 CATEGORY_KINDS = [("jobs", "Jobs"), ("housing", "Housing"), ("services", "Services"), ("sale", "For sale")]
 SUBCATEGORIES = {
     "jobs": ["Hospitality", "Construction", "Care", "Logistics", "Office", "IT", "Retail", "Farming", "Cleaning"],

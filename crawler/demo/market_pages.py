@@ -114,11 +114,12 @@ def card(ad: Ad) -> str:
         else '<span class="no-photo">No photo</span>'
     )
     snippet = ad.paragraphs[0][:90] + ("\u2026" if len(ad.paragraphs[0]) > 90 else "")
+    updated = f' &middot; <span class="card-updated">{escape(ad.updated_text)}</span>' if ad.updated_text else ""
     return f"""<div class="listing-card" data-ad-id="{ad.id}">
 <a class="listing-link" href="{ad.path}">
 <div class="thumb">{thumb}</div>
 <div class="card-body"><h2 class="card-title">{escape(ad.title)}</h2><p class="card-snippet">{escape(snippet)}</p>
-<div class="card-meta"><span class="card-location">{escape(ad.location)}</span> &middot; <span class="card-date">{escape(ad.posted_text)}</span></div></div>
+<div class="card-meta"><span class="card-location">{escape(ad.location)}</span> &middot; <span class="card-date">{escape(ad.posted_text)}</span>{updated}</div></div>
 <div class="card-price">{escape(ad.price_raw)}</div>
 </a>
 </div>

@@ -44,6 +44,8 @@ class DemoServer:
         o = self.options
         args = [sys.executable, "-m", "crawler.demo.server", "--port-base", str(self.port_base), "--seed", str(o.seed)]
         args += ["--scale", str(o.scale), "--revision", str(o.revision), "--now", o.now.isoformat()]
+        if o.change_fraction or o.depth != 1:
+            args += ["--change-fraction", str(o.change_fraction), "--depth", str(o.depth)]
         if self.only:
             args += ["--only", self.only]
         if self.session_pages:

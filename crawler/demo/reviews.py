@@ -30,7 +30,14 @@ from functools import cached_property
 from typing import Any
 
 from crawler.demo.base import REFERENCE_NOW, BuildOptions, Page
-from crawler.demo.world import Person, format_phone, ordinary_people, recruiters, recruitment_text
+from crawler.demo.world import (
+    Person,
+    format_phone,
+    ordinary_people,
+    recruiters,
+    recruitment_template,
+    recruitment_text,
+)
 from crawler.extract import normalise_rating
 
 NAME = "reviews"
@@ -184,6 +191,8 @@ _DESCRIPTIONS = {
               "Breakfast is served from 6:30 to 10:30. Free Wi-Fi in all rooms.",
               "Family-run since {year}; pets welcome on request."],
 }  # fmt: skip
+# Ground truth for near-duplicates: every planted agency's description starts with the same paragraph.
+AGENCY_DESCRIPTION_TEMPLATE = "reviews:agency-description"
 _PLANTED_DESCRIPTION = (
     "{name} arranges work abroad in hospitality, cleaning and care. Travel and accommodation are organised for you."
 )
@@ -195,6 +204,7 @@ _REVISION_NOTES = {
     "fr": "Mise à jour : ils m'ont recontacté depuis.",
     "ro": "Actualizare: m-au contactat între timp.",
 }
+_CHANGE_NOTE = "Edit: I went back a second time and it was the same."
 _BUSINESS_REVISION_NOTE = "New: from this month we are also open on Sundays."
 
 
@@ -235,6 +245,7 @@ class Review:
     business: Business | None = None
     owner_response: OwnerResponse | None = None
     persons: list[str] = field(default_factory=list)
+    text_template: str | None = None  # ground truth for near-duplicates: the reused template its text is made of
 
 
 @dataclass
@@ -254,6 +265,7 @@ class Business:
     price_level: str
     reviews: list[Review] = field(default_factory=list)
     persons: list[str] = field(default_factory=list)
+    text_template: str | None = None  # ground truth for near-duplicates: the reused template its text is made of
 
     @property
     def address(self) -> str:
@@ -316,6 +328,10 @@ class ReviewSite:
         _Generator(self).run()
         if options.revision >= 1:
             self._apply_revision()
+        self.changed: list[tuple[str, str]] = []  # (kind, native_id) of the listings change_fraction changed
+        self.updated: dict[str, str] = {}  # business slug -> the "Updated ..." note on its card
+        if options.change_fraction > 0:
+            self._apply_changes()
 
     @property
     def businesses(self) -> list[Business]:
@@ -324,6 +340,29 @@ class ReviewSite:
     @property
     def reviews(self) -> list[Review]:
         return [r for b in self.businesses for r in b.reviews]
+
+    def _apply_changes(self) -> None:
+        """BuildOptions.change_fraction: edit a seeded share of the listings (reviews); a business with an edited
+        review moves to the top of its category with an "Updated" note on its card."""
+        rng = random.Random(f"{NAME}-{self.options.seed}-changes")
+        reviews = self.reviews
+        count = max(1, round((len(reviews) + len(self.businesses)) * self.options.change_fraction))
+        for minutes, review in enumerate(rng.sample(reviews, min(count, len(reviews))), start=1):
+            review.paragraphs = [*review.paragraphs, _CHANGE_NOTE]
+            self.changed.append(("review", review.id))
+            business = review.business
+            if business is not None and business.slug not in self.updated:
+                self.updated[business.slug] = "Updated " + format_date(
+                    self.options.now - timedelta(minutes=minutes), "en", "text"
+                )
+
+    def list_order(self, category: Category) -> list[Business]:
+        """The businesses as the category's list pages show them: recently updated ones first (change_fraction),
+        then the usual order. Other blocks (a business page's "more in this category") keep the usual order."""
+        if not self.updated:
+            return category.businesses
+        rank = {slug: n for n, slug in enumerate(self.updated)}
+        return sorted(category.businesses, key=lambda b: rank.get(b.slug, len(rank)))
 
     def _apply_revision(self) -> None:
         """Edit a fixed, seeded ~5% of the listings: business descriptions and review texts."""
@@ -374,6 +413,8 @@ class ReviewSite:
         }
         if business.persons:
             item["_truth"] = {"persons": list(business.persons)}
+        if business.text_template:
+            item.setdefault("_truth", {})["text_templates"] = [AGENCY_DESCRIPTION_TEMPLATE, business.text_template]
         return item
 
     def _review_truth(self, review: Review, business: Business, base: str, site: str) -> dict[str, Any]:
@@ -404,6 +445,8 @@ class ReviewSite:
             marks["persons"] = list(review.persons)
         if review.date_mode == "relative":
             marks["posted_at_tolerance_s"] = RELATIVE_TOLERANCE_S
+        if review.text_template:
+            marks["text_templates"] = [review.text_template]
         if marks:
             item["_truth"] = marks
         return item
@@ -449,7 +492,7 @@ class _Generator:
                 category = Category(slugify(name), name, kind, rating_scale)
                 self.site.categories.append(category)
                 plant_at = set(self.rng.sample(range(BUSINESSES_PER_CATEGORY), PLANTED_PER_AGENCY_CATEGORY))
-                for index in range(BUSINESSES_PER_CATEGORY):
+                for index in range(BUSINESSES_PER_CATEGORY * max(1, self.options.depth)):
                     recruiter = None
                     if kind == "agency" and index in plant_at:
                         recruiter = self.recruiters[(planted + 1) % len(self.recruiters)]
@@ -514,6 +557,7 @@ class _Generator:
             business.description = [_PLANTED_DESCRIPTION.format(name=name),
                                     recruitment_text(recruiter, rng, text_style)]  # fmt: skip
             business.persons = [recruiter.key]
+            business.text_template = recruitment_template(recruiter)
         return business
 
     def _reviews(self, business: Business, recruiter: Person | None, forced: tuple[int, int]) -> None:
@@ -527,17 +571,19 @@ class _Generator:
             count = max(count, 4)
         ordinary = [u for u in self.site.users if u.person is None]
         authors = rng.sample(ordinary, count - (recruiter is not None))
-        planted: list[tuple[str, str, str, User, list[str]]] = []
+        planted: list[tuple[str, str, str, User, list[str], str]] = []
         if recruiter is not None:
             author = User(f"{rng.getrandbits(40):010x}", recruiter.handle, f"{recruiter.city}, {recruiter.country}",
                           recruiter.language, recruiter)  # fmt: skip
             self.site.users.append(author)
             style = rng.choice(["international", "national", "dashed"])
             text = recruitment_text(recruiter, rng, style, variant=1)
-            planted.append((recruiter.language, "Best agency, real jobs abroad!", text, author, [recruiter.key]))
+            planted.append((recruiter.language, "Best agency, real jobs abroad!", text, author, [recruiter.key],
+                            recruitment_template(recruiter, 1)))  # fmt: skip
             for language, title, template in rng.sample(_EXPLOITATION, 2):
                 text = template.format(city=rng.choice(["Dubai", "Milan", "London"]))
-                planted.append((language, title, text, authors.pop(), [recruiter.key]))
+                key = f"exploitation:{[t for _l, _t, t in _EXPLOITATION].index(template)}"
+                planted.append((language, title, text, authors.pop(), [recruiter.key], key))
         slots = [None] * (count - len(planted)) + planted
         rng.shuffle(slots)
         moment = REFERENCE_NOW - timedelta(days=rng.randint(20, 40), minutes=rng.randint(0, 1439))
@@ -546,9 +592,10 @@ class _Generator:
             if slot is None:
                 review = self._ordinary_review(business, authors.pop())
             else:
-                language, title, text, author, persons = slot
+                language, title, text, author, persons, key = slot
                 rating = 1 if author.person is None else business.category.scale
-                review = Review("", author, rating, title, [text], language, moment, "", "time", persons=persons)
+                review = Review("", author, rating, title, [text], language, moment, "", "time", persons=persons,
+                                text_template=key)  # fmt: skip
             review.id = str(self.next_review_id)
             self.next_review_id += rng.randint(1, 97)
             review.business = business

@@ -203,7 +203,7 @@ reviews on request of a business. Businesses can answer reviews publicly.</p>
     return _layout(f"About {BRAND}", main, canonical="/about", body_class="page-about")
 
 
-def _biz_card(business: Business) -> str:
+def _biz_card(business: Business, updated: str | None = None) -> str:
     snippet = business.description[0]
     snippet = snippet if len(snippet) <= 140 else snippet[:137].rstrip() + "…"
     return f"""<div class="biz-card" data-biz="{e(business.slug)}">
@@ -213,7 +213,7 @@ def _biz_card(business: Business) -> str:
     <div class="biz-card-meta"><span class="price-level">{e(business.price_level)}</span> ·
       <span class="biz-card-category">{e(business.category.name)}</span></div>
     {_address(business)}
-    <p class="snippet">{e(snippet)}</p>
+    <p class="snippet">{e(snippet)}</p>{f'<p class="biz-updated">{e(updated)}</p>' if updated else ""}
   </div>
 </div>"""
 
@@ -222,7 +222,8 @@ def render_category(site: ReviewSite, category: Category, page: int) -> bytes:
     from crawler.demo.reviews import BUSINESSES_PER_PAGE
 
     start = (page - 1) * BUSINESSES_PER_PAGE
-    cards = "\n".join(_biz_card(b) for b in category.businesses[start : start + BUSINESSES_PER_PAGE])
+    shown = site.list_order(category)[start : start + BUSINESSES_PER_PAGE]
+    cards = "\n".join(_biz_card(b, getattr(site, "updated", {}).get(b.slug)) for b in shown)
     others = "\n".join(
         f'<li><a class="category-link" href="/c/{e(c.slug)}">{e(c.name)}</a></li>'
         for c in site.categories

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import os
 import secrets
 import signal
 import sys
@@ -20,7 +21,8 @@ from typing import Any
 
 from aiohttp import web
 
-from crawler.demo.base import BuildOptions, DemoPlatform, LoginGate, Page
+from crawler.demo.base import REFERENCE_NOW, BuildOptions, DemoPlatform, Faults, LoginGate, Page
+from crawler.demo.conditional import conditional_middleware
 
 DEFAULT_PORT_BASE = 8471
 
@@ -110,13 +112,17 @@ class Sessions:
         return True
 
 
-def _app(platform: DemoPlatform, session_budget: int = 0) -> web.Application:
-    pages = platform.pages()
+def _app(platform: DemoPlatform, session_budget: int = 0, faults: Faults | None = None) -> web.Application:
+    faults = faults or Faults()
+    pages = faults.apply(platform.pages())
     gate: LoginGate | None = platform.login_gate() if hasattr(platform, "login_gate") else None
+    lazy = getattr(platform, "lazy_page", None)  # pages drawn on request (the marketplace's photos)
     sessions = Sessions(session_budget)
 
     async def serve(request: web.Request) -> web.Response:
         path = request.path_qs
+        if (blocked := faults.status_for(path)) is not None:
+            return web.Response(status=blocked, text=f"blocked ({blocked})", content_type="text/plain")
         if gate is not None and path == gate.login_path:
             if request.method != "POST":
                 return _response(gate.form_page, sessions.valid(request), gate)
@@ -130,18 +136,23 @@ def _app(platform: DemoPlatform, session_budget: int = 0) -> web.Application:
             if sessions.spend(request):
                 return _response(gate.protected[path], True, gate)
             return _response(gate.required_page)
-        page = pages.get(path) or pages.get(request.raw_path)
+        page = pages.get(path) or pages.get(request.raw_path) or (lazy(request.path) if lazy else None)
         if page is None:
             return web.Response(status=404, text="not found", content_type="text/plain")
         return _response(page, gate is not None and sessions.valid(request), gate)
 
-    app = web.Application()
+    options = getattr(platform, "options", None)  # Last-Modified: when the platform was built
+    app = web.Application(middlewares=[conditional_middleware(options.now if options else REFERENCE_NOW)])
     app.router.add_route("*", "/{tail:.*}", serve)
     return app
 
 
 async def serve_forever(
-    options: BuildOptions, port_base: int, names: tuple[str, ...] | None = None, session_budget: int = 0
+    options: BuildOptions,
+    port_base: int,
+    names: tuple[str, ...] | None = None,
+    session_budget: int = 0,
+    faults: Faults | None = None,
 ) -> None:
     platforms = build_all(options, names)
     runners = []
@@ -149,7 +160,7 @@ async def serve_forever(
     for entry in PLATFORMS:
         if entry.name not in platforms:
             continue
-        runner = web.AppRunner(_app(platforms[entry.name], session_budget), access_log=None)
+        runner = web.AppRunner(_app(platforms[entry.name], session_budget, faults), access_log=None)
         await runner.setup()
         port = port_base + entry.port_offset
         await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -171,17 +182,31 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--revision", type=int, default=0)
+    parser.add_argument("--change-fraction", type=float, default=0.0, help="share of listings changed (seeded)")
+    parser.add_argument("--depth", type=int, default=1, help="multiply the items per board/category list")
     parser.add_argument("--now", help="ISO time that relative dates are rendered against (default: now)")
     parser.add_argument("--only", help="comma-separated platform names")
     parser.add_argument(
         "--session-pages", type=int, default=0, help="a login session expires after this many members-only pages"
     )
+    parser.add_argument(
+        "--faults",
+        default=os.environ.get("TRAWLER_DEMO_FAULTS", ""),
+        help='JSON: {"status": {"path regex": 429}, "replace": {"old html": "new"}} (crawler.demo.base.Faults)',
+    )
     args = parser.parse_args(argv)
     now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC).replace(microsecond=0)
-    options = BuildOptions(seed=args.seed, scale=args.scale, revision=args.revision, now=now)
+    options = BuildOptions(
+        seed=args.seed,
+        scale=args.scale,
+        revision=args.revision,
+        now=now,
+        change_fraction=args.change_fraction,
+        depth=args.depth,
+    )
     names = tuple(args.only.split(",")) if args.only else None
     try:
-        asyncio.run(serve_forever(options, args.port_base, names, args.session_pages))
+        asyncio.run(serve_forever(options, args.port_base, names, args.session_pages, Faults.from_json(args.faults)))
     except OSError as exc:
         print(f"demo server cannot listen: {exc}", file=sys.stderr)
         sys.exit(2)

@@ -146,6 +146,15 @@ RECRUITMENT_TEXTS: dict[str, list[str]] = {
 DESTINATIONS = ["Dubai", "London", "Berlin", "Milan", "Amsterdam", "Madrid", "Vienna", "Istanbul"]
 
 
+def recruitment_template(person: Person, variant: int = 0) -> str:
+    """Ground truth for near-duplicate text: the key of the template :func:`recruitment_text` fills for ``variant``.
+
+    Every text made from one template is a near-duplicate of the others (only city, salary, phone and handle
+    change), whichever platform it is posted on.
+    """
+    return f"recruitment:{person.language}:{variant % len(RECRUITMENT_TEXTS[person.language])}"
+
+
 def recruitment_text(person: Person, rng: random.Random, phone_style: str, variant: int = 0) -> str:
     templates = RECRUITMENT_TEXTS[person.language]
     template = templates[variant % len(templates)]

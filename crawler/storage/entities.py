@@ -34,6 +34,11 @@ def entities_of(listing: dict[str, Any]) -> list[tuple[str, str]]:
         section, name = path.split(".")
         for value in (listing.get(section) or {}).get(name) or []:
             found.append((kind, value))
+    # A photograph: copies of one photo (re-encoded, resized) share its key, see plugins/imagehash/hashing.py.
+    found.extend(("image", photo) for photo in dict.fromkeys(h["photo"] for h in listing.get("image_hashes") or []))
+    # Its near-duplicate text cluster (crawler/storage/clusters.py keeps the entity).
+    if cluster := (listing.get("crawl") or {}).get("text_cluster"):
+        found.append(("text_cluster", cluster))
     return found
 
 

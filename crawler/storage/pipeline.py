@@ -27,10 +27,17 @@ from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import task, threads
 
+from crawler import jobs
+from crawler.incremental.markers import partial as incremental_partial
+from crawler.jobs.durability import Watermark
 from crawler.models import Listing
+from crawler.monitoring.blocking import STAT_TOTAL as BLOCKED_PAGES_STAT
+from crawler.monitoring.monitor import RunMonitor
 from crawler.plugins import TrawlerPluginManager, hook_error_stats, shared_plugin_manager
 from crawler.spiders import PageListings
 from crawler.storage import runs
+from crawler.storage.clusters import DEFAULT_THRESHOLD as NEARDUP_THRESHOLD
+from crawler.storage.clusters import assign as assign_text_clusters
 from crawler.storage.connection import DatabaseConfig, connect, database_config
 from crawler.storage.entities import upsert as upsert_entities
 from crawler.storage.schema import ensure_indexes
@@ -81,7 +88,10 @@ class StoragePipeline:
         self.enrich = plugins.has_impls("trawler_enrich_listing")
         plugins.warm_up_enrichers()
         self.notify_stored = plugins.has_impls("trawler_listing_stored")
+        self.neardup_threshold = settings.getfloat("TRAWLER_NEARDUP_THRESHOLD", NEARDUP_THRESHOLD)
         self.flusher: task.LoopingCall | None = None
+        self.monitor = RunMonitor(settings)  # field coverage, checks and alerts (crawler/monitoring/)
+        self.watermark = Watermark()  # items stored so far, for the job scheduler (crawler/jobs/)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
 
     @classmethod
@@ -111,16 +121,22 @@ class StoragePipeline:
         if replayed:
             logger.info("wrote %d listings spooled by an earlier run", replayed)
         self.started_at = datetime.now(UTC)
-        self.run_id = f"{spider.name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        self.run_id = runs.new_run_id(spider.name)
         self.plugin_versions = {i.name: i.version or "" for i in self.plugins.plugin_infos()}
         self.stats.set_value("trawler/run_id", self.run_id)
+        resumed = jobs.attach_run(self.crawler, self.run_id)
+        if resumed:  # listings not seen since the interrupted crawl's start are the removed ones
+            self.started_at = resumed.started_at
         runs.start(self.db, self.run_id, spider.name, getattr(spider, "profile", None), self.config)
+        if resumed:
+            runs.record_resume(self.db, self.run_id, resumed.run_ids)
         self.flusher = task.LoopingCall(self._flush_buffer)
         self.flusher.start(self.flush_interval, now=False)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         """Enrich, validate and buffer the listings of a page (or one listing a spider yielded alone)."""
         raws = item.listings if isinstance(item, PageListings) else [dict(item)]
+        self.watermark.take()
         profile = getattr(self.crawler.spider, "profile", None)
         now = datetime.now(UTC)
         if isinstance(item, PageListings) and item.response is not None:
@@ -154,6 +170,7 @@ class StoragePipeline:
             self._quarantine(raw, exc, now)
         else:
             self.buffer.append(Pending(listing, now, self.run_id))
+            self.monitor.count(listing)
             self.stats.inc_value("trawler/listings_valid")
 
     async def close_spider(self, spider: Spider | None = None) -> None:
@@ -170,6 +187,7 @@ class StoragePipeline:
         self.stats.set_value("trawler/spooled_left", spooled_left)
         self._mark_removed(spider, reason, spooled_left)
         run = runs.finish(self.db, self.run_id, self.stats.get_stats(), reason, spooled_left)
+        run = self.monitor.review(self.db, run, self.stats.get_stats(), getattr(spider, "profile", None))
         if spooled_left:
             logger.error(
                 "%d items are spooled in %s because the database was unreachable; the next crawl writes them "
@@ -182,7 +200,7 @@ class StoragePipeline:
             self.plugins.hook.trawler_crawl_finished(run=run)
         finally:
             hook_error_stats.reset(token)
-        return None
+        return self.monitor.deliver(self.db, run)  # alert channels, off the reactor; awaited by Scrapy
 
     def _mark_removed(self, spider: Spider, reason: str, spooled_left: int) -> None:
         """A listing that a complete, clean crawl no longer found was taken down: mark it, never delete it.
@@ -194,6 +212,10 @@ class StoragePipeline:
             return
         if reason != "finished" or spooled_left or runs.counts_from_stats(self.stats.get_stats())["errors"]:
             return
+        if incremental_partial(self.stats.get_stats()):
+            return  # pages left out are no sign of removal; 404/410 pages mark theirs (docs/incremental.md)
+        if self.stats.get_value(BLOCKED_PAGES_STAT):
+            return  # a page the site refused (403, 429, captcha) is no sign that its listings were removed
         try:
             removed = self.writer.mark_removed(spider.name, self.started_at, datetime.now(UTC))
         except PyMongoError as exc:
@@ -227,11 +249,15 @@ class StoragePipeline:
         self._sync_stats()
         self.pending = [f for f in self.pending if not f.done()]
         if not (self.buffer or self.quarantine):
+            if not self.pending:
+                self.watermark.stored(self.watermark.accepted)
             return
         batch, quarantined = self.buffer, self.quarantine
         snapshots = self.snapshots
         self.buffer, self.quarantine, self.snapshots = [], [], []
-        self.pending.append(self.executor.submit(self._write, batch, quarantined, snapshots))
+        future = self.executor.submit(self._write, batch, quarantined, snapshots)
+        future.add_done_callback(lambda _, mark=self.watermark.accepted: self.watermark.stored(mark))
+        self.pending.append(future)
 
     def _drain(self) -> None:
         started = time.monotonic()
@@ -258,6 +284,7 @@ class StoragePipeline:
             result = self.writer.write(batch)
             self.writer.quarantine_many(quarantined)
             upsert_entities(self.db, (doc for doc, _ in result.stored))
+            assign_text_clusters(self.db, result.stored, self.neardup_threshold)
         except ConnectionFailure as exc:
             self.outage_since = now
             self._to_spool(batch, quarantined, snapshots, f"{type(exc).__name__}: {exc}")
@@ -298,3 +325,4 @@ class StoragePipeline:
             counts = dict(self.counts)
         for key, value in counts.items():
             self.stats.set_value(f"trawler/{key}", value)
+        self.monitor.sync(self.stats)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,19 @@ _STAT_NAMES = {
 }
 
 
+# How a crawl's finish reason reads as a run status; any other reason is a failure.
+STATUS_BY_REASON = {"finished": "finished", "cancelled": "cancelled", "shutdown": "interrupted"}
+
+
+def new_run_id(site: str) -> str:
+    """A fresh run id, or the one a launcher chose for this site's crawl (``TRAWLER_RUN_ID``, see
+    crawler/scheduling/launch.py) so it can follow the run before the crawl has started."""
+    chosen = os.environ.get("TRAWLER_RUN_ID", "")
+    if chosen.startswith(f"{site}-"):
+        return chosen
+    return f"{site}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
+
+
 def start(db: Database, run_id: str, site: str, profile: Any, config: DatabaseConfig) -> None:
     db[RUNS].insert_one(
         {
@@ -48,6 +62,18 @@ def start(db: Database, run_id: str, site: str, profile: Any, config: DatabaseCo
             "trawler_version": __version__,
         }
     )
+
+
+def record_resume(db: Database, run_id: str, earlier: tuple[str, ...]) -> None:
+    """``run_id`` resumes the interrupted crawl that ``earlier`` runs worked on (crawler/jobs/): say so in its
+    record (``resumed_from``: the last of them), and mark those still ``running`` (killed without a chance to
+    complete their record) ``interrupted``."""
+    db[RUNS].update_one({"_id": run_id}, {"$set": {"resumed_from": earlier[-1] if earlier else None}})
+    if earlier:
+        db[RUNS].update_many(
+            {"_id": {"$in": list(earlier)}, "status": "running"},
+            {"$set": {"status": "interrupted", "interrupted_at": datetime.now(UTC)}},
+        )
 
 
 def counts_from_stats(stats: dict[str, Any]) -> dict[str, int]:
@@ -66,7 +92,7 @@ def hook_errors_by_plugin(stats: dict[str, Any]) -> dict[str, int]:
 
 def finish(db: Database, run_id: str, stats: dict[str, Any], reason: str, spooled_left: int) -> dict[str, Any]:
     counts = counts_from_stats(stats)
-    status = "finished" if reason == "finished" else ("cancelled" if reason == "shutdown" else "failed")
+    status = STATUS_BY_REASON.get(reason, "failed")
     update = {
         "status": status,
         "finish_reason": reason,

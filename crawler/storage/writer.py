@@ -18,7 +18,9 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 
-from crawler.models import Listing, document_hash
+from crawler.models import DERIVED_FIELDS, Listing, document_hash
+from crawler.query.counters import record as record_counters
+from crawler.query.tokens import SEARCH_FIELD, search_document
 from crawler.storage.schema import LISTINGS, QUARANTINE, VERSIONS
 
 DUPLICATE_KEY = 11000
@@ -65,6 +67,7 @@ def field_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, 
 
 class ListingWriter:
     def __init__(self, db: Database) -> None:
+        self.db = db
         self.listings = db[LISTINGS]
         self.versions = db[VERSIONS]
         self.quarantine = db[QUARANTINE]
@@ -97,8 +100,8 @@ class ListingWriter:
                 old = previous[pid]
                 old_meta = old.get("crawl", {})
                 old_version = int(old_meta.get("version", 1))
-                old_content = {k: v for k, v in old.items() if k not in ("_id", "crawl")}
-                new_content = {k: v for k, v in documents[pid].items() if k not in ("_id", "crawl")}
+                old_content = {k: v for k, v in old.items() if k not in ("_id", "crawl", *DERIVED_FIELDS)}
+                new_content = {k: v for k, v in documents[pid].items() if k not in ("_id", "crawl", *DERIVED_FIELDS)}
                 version_docs.append(
                     {
                         "_id": f"{pid}@v{old_version}",
@@ -135,6 +138,9 @@ class ListingWriter:
             insert_ignoring_duplicates(self.versions, version_docs)
         if listing_ops:
             raced = self._bulk_write(listing_ops)
+            # Facet counters (crawler/query/counters.py): what was written in, what it replaced out.
+            written = [doc for doc, change in result.stored if change != "unchanged" and doc["_id"] not in raced]
+            record_counters(self.db, written, previous.values())
             if raced:
                 # Another crawl stored these between our read and our insert: write them again as known listings.
                 result.new -= len(raced)
@@ -174,6 +180,7 @@ class ListingWriter:
             "snapshot_id": pending.listing.crawl.snapshot_id,
             "removed_at": None,
         }
+        doc[SEARCH_FIELD] = search_document(doc)  # derived: outside the content hash and the version diff
         return doc
 
     def mark_removed(self, site: str, not_seen_since: datetime, now: datetime) -> int:

@@ -27,6 +27,10 @@ from plugins.forum.extractors import engine_for, generic_engine
 class ForumSpider(ProfileSpider):
     """Crawl a forum: ``parse`` (index) -> ``parse_board`` -> ``parse_topic``."""
 
+    # Incremental recrawls: a topic row changes with its replies, its last post or an edit note, not its views.
+    INCREMENTAL_ROW = "li.row, .structItem, tr.inline_row, .topic-list-item"
+    INCREMENTAL_MARKER = "dd.posts, dd.lastpost, .topic-edited, .structItem-cell--meta, .structItem-cell--latest"
+
     def navigator(self, response: Response) -> ForumEngine:
         """The preset for this page, else the generic link patterns (the page still goes to the extraction hook,
         where the generic layers, or a third-party plugin for an engine no preset knows, read it)."""
@@ -40,7 +44,8 @@ class ForumSpider(ProfileSpider):
         """A board or category page: its sub-boards, its topics and its next page."""
         engine = self.navigator(response)
         yield from response.follow_all(css=engine.s["forum_links"], callback=self.parse_board)
-        yield from response.follow_all(css=engine.s["topic_links"], callback=self.parse_topic)
+        topics = response.follow_all(css=engine.s["topic_links"], callback=self.parse_topic)
+        yield from self.list_items(response, topics)
         yield from self.follow_next_pages(response, engine.s.get("next_page", ""), self.parse_board)
 
     def parse_topic(self, response: Response) -> Iterator[scrapy.Request | dict[str, Any]]:

@@ -22,6 +22,8 @@ class MarketplaceSpider(ProfileSpider):
     Page types handed to the extractors: ``ad``.
     """
 
+    INCREMENTAL_ROW = ".listing-card, article.ad-card, li.result"  # a result card: its whole text is the marker
+
     NAVIGATION = {
         "category_links": "a.category-link",
         "ad_links": "a.listing-link",
@@ -45,7 +47,7 @@ class MarketplaceSpider(ProfileSpider):
         """A result page: its ads, the other result pages, and the other categories in its menu."""
         if not hasattr(response, "css"):
             return
-        yield from self._links(response, "ad_links", self.parse_ad)
+        yield from self.list_items(response, self._links(response, "ad_links", self.parse_ad))
         css = self.profile.selectors.get("page_links", self.NAVIGATION["page_links"])
         yield from self.follow_next_pages(response, css, self.parse_results)
         yield from self._links(response, "category_links", self.parse_results)

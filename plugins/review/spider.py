@@ -21,6 +21,8 @@ PAGE_TYPES = ("business",)
 class ReviewSpider(ProfileSpider):
     """Walks a review site; each business page (and each of its review pages) is extracted as ``business``."""
 
+    INCREMENTAL_ROW = ".biz-card, li.business, article.business"  # a business card: rating, count, "updated"
+
     navigation: ClassVar[dict[str, str]] = {
         "directory_link": "a.nav-categories::attr(href), a.all-categories::attr(href)",
         "category_link": "a.category-link::attr(href)",
@@ -43,7 +45,7 @@ class ReviewSpider(ProfileSpider):
 
     def parse_business_list(self, response: Response) -> Iterator[Any]:
         """One page of business cards in a category; the next page through "Next ›" / rel=next."""
-        yield from self._follow(response, "business_link", self.parse_business)
+        yield from self.list_items(response, self._follow(response, "business_link", self.parse_business))
         yield from self._next(response, self.parse_business_list)
 
     def parse_business(self, response: Response) -> Iterator[Any]:

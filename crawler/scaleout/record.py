@@ -1,0 +1,128 @@
+"""The run records of a distributed crawl, and its removed marks.
+
+One crawl, several processes: each worker process keeps its own ``crawl_runs`` record (the storage pipeline
+writes it as for any crawl; its counts are that process's share) tagged with ``crawl_id`` and ``worker``. The
+crawl as a whole has one more record, ``_id`` = the crawl id and ``distributed: true``, opened by ``seed``
+and completed by the last worker to leave the drained crawl: the workers' counts summed, the worker run ids,
+and the listings marked removed. Analyses of "a crawl of site X" read the records without ``crawl_id``
+(plain crawls) and the ``distributed`` ones, never the worker parts.
+
+Removed marks need the whole crawl: a listing counts as removed only when no worker saw it since the crawl
+was seeded. So workers never mark (``TRAWLER_MARK_REMOVED`` is off in their pipelines); the finalising worker
+does it once, and only when every worker finished cleanly (no errors, nothing spooled, no worker lost).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from pymongo.database import Database
+from pymongo.errors import PyMongoError
+
+from crawler import __version__
+from crawler.scaleout.state import CrawlState
+from crawler.storage.connection import connect, database_config
+from crawler.storage.schema import RUNS
+from crawler.storage.writer import ListingWriter
+
+logger = logging.getLogger("trawler.scaleout")
+
+
+@contextmanager
+def _database(settings: Any) -> Iterator[Database]:
+    config = database_config(settings)
+    client = connect(config, settings.getint("TRAWLER_DB_TIMEOUT_MS", 5000))
+    try:
+        yield client[config.name]
+    finally:
+        client.close()
+
+
+def open_crawl(db: Database, crawl_id: str, site: str, profile: Any, seeded_at: datetime, queued: int) -> None:
+    db[RUNS].insert_one(
+        {
+            "_id": crawl_id,
+            "site": site,
+            "platform_type": getattr(profile, "platform_type", None),
+            "status": "running",
+            "trigger": os.environ.get("TRAWLER_RUN_TRIGGER", "manual"),
+            "started_at": seeded_at,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "trawler_version": __version__,
+            "distributed": True,
+            "start_requests": queued,
+            "worker_runs": [],
+        }
+    )
+
+
+def join(settings: Any, crawl_id: str, run_id: str, worker: str) -> None:
+    """Tag a worker's run record with its crawl; a crawl resumed by new workers is running again."""
+    try:
+        with _database(settings) as db:
+            db[RUNS].update_one({"_id": run_id}, {"$set": {"crawl_id": crawl_id, "worker": worker}})
+            db[RUNS].update_one({"_id": crawl_id, "status": "interrupted"}, {"$set": {"status": "running"}})
+    except PyMongoError as exc:
+        logger.warning("could not tag run %s with crawl %s: %s", run_id, crawl_id, exc)
+
+
+def interrupted(settings: Any, crawl_id: str) -> None:
+    """Every worker left, requests are still queued: start workers again to finish the crawl."""
+    try:
+        with _database(settings) as db:
+            db[RUNS].update_one({"_id": crawl_id}, {"$set": {"status": "interrupted"}})
+    except PyMongoError as exc:
+        logger.warning("could not mark crawl %s interrupted: %s", crawl_id, exc)
+
+
+def finalise(settings: Any, state: CrawlState, site: str) -> dict[str, Any]:
+    """Complete the crawl's record (called once, by the last worker to leave a drained crawl)."""
+    if not settings.getbool("TRAWLER_STORE", True):
+        return {}  # nothing was stored: no counts to sum, and every listing would look removed
+    meta = state.meta()
+    run_ids = state.run_ids()
+    try:
+        with _database(settings) as db:
+            return _complete(db, state, site, meta, run_ids, settings.getbool("TRAWLER_SCALEOUT_MARK_REMOVED", True))
+    except PyMongoError as exc:
+        logger.error("could not complete the record of crawl %s: %s", state.crawl_id, exc)
+        return {}
+
+
+def _complete(
+    db: Database, state: CrawlState, site: str, meta: dict[str, str], run_ids: list[str], mark_removed: bool
+) -> dict[str, Any]:
+    parts = list(db[RUNS].find({"_id": {"$in": run_ids}}, {"counts": 1}))
+    counts: Counter[str] = Counter()
+    for part in parts:
+        counts.update({k: int(v or 0) for k, v in (part.get("counts") or {}).items()})
+    lost = int(meta.get("lost_workers", 0))
+    # Each worker told Redis whether it left cleanly (finished, or stopped without losing a request).
+    clean = meta.get("dirty") != "1" and not lost
+    now = datetime.now(UTC)
+    seeded_at = datetime.fromisoformat(meta["seeded_at"]) if "seeded_at" in meta else now
+    removed = 0
+    if clean and mark_removed:
+        removed = ListingWriter(db).mark_removed(site, seeded_at, now)
+    counts["listings_removed"] = removed
+    update = {
+        "status": "finished" if clean else "failed",
+        "finish_reason": "finished" if clean else ("worker_lost" if lost else "worker_failed"),
+        "finished_at": now,
+        "counts": dict(counts),
+        "worker_runs": run_ids,
+        "lost_workers": lost,
+        "elapsed_seconds": (now - seeded_at).total_seconds(),
+    }
+    db[RUNS].update_one({"_id": state.crawl_id}, {"$set": update})
+    logger.info("crawl %s complete: %s, %d worker runs, %d listings marked removed",
+                state.crawl_id, update["status"], len(run_ids), removed)  # fmt: skip
+    return update

@@ -1,0 +1,209 @@
+"""The Scrapy scheduler of a worker: scrapy-redis's, made safe and cheaper for many workers on one crawl.
+
+It keeps scrapy-redis's queue format (a sorted set of pickled request dicts, scored by priority), its
+fingerprints (:class:`scrapy_redis.dupefilter.RFPDupeFilter`) and its ``REDIS_URL`` settings, and changes
+what the measurements in ``../shared/MEASURED.md`` show going wrong:
+
+- **Never flushes.** scrapy-redis's default (``SCHEDULER_PERSIST=False``) deletes the shared queue and seen set
+  when the first worker closes. Keys live until the next ``seed`` of the site replaces them.
+- **Knows when the crawl is over.** A plain spider on a Redis scheduler closes as soon as its own engine is
+  idle, even while other workers are about to queue more pages. Here an idle worker stays until the queue is
+  empty *and* every live worker is idle (:mod:`crawler.scaleout.state`), and it polls every
+  ``TRAWLER_WORKER_POLL`` seconds instead of the engine's 5 s heartbeat.
+- **One round trip per new request.** "seen?" and "queue it" are one script; fingerprints this worker already
+  knows are filtered locally without asking Redis at all (most links on a page point to pages already seen).
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from typing import Any, ClassVar
+
+from scrapy import signals
+from scrapy.exceptions import CloseSpider, DontCloseSpider
+from scrapy.http import Request
+from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.misc import load_object
+from scrapy_redis.scheduler import Scheduler
+from twisted.internet import reactor, task
+
+from crawler.scaleout import record
+from crawler.scaleout.state import ALIVE_TTL_S, CrawlKeys, CrawlState, prefix_of, worker_name
+from crawler.storage.runs import counts_from_stats
+
+logger = logging.getLogger("trawler.scaleout")
+
+# A stat that makes the crawl unclean: a request that could not be queued or read back is a page not fetched.
+LOST_REQUESTS = "trawler/scaleout/lost_requests"
+
+
+class SharedScheduler(Scheduler):
+    crawler: Any
+    state: CrawlState
+    worker: str
+    known: set[str]
+    # The schedulers of the crawls running in this process, for a graceful stop of all of them.
+    running: ClassVar[weakref.WeakSet[SharedScheduler]] = weakref.WeakSet()
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> SharedScheduler:
+        instance = super().from_crawler(crawler)
+        settings = crawler.settings
+        instance.persist = True  # see the module docstring: never flush what other workers still use
+        instance.crawler = crawler
+        instance.worker = worker_name()
+        instance.state = CrawlState(instance.server, CrawlKeys(prefix_of(settings), settings["TRAWLER_CRAWL_ID"]))
+        instance.poll = settings.getfloat("TRAWLER_WORKER_POLL", 0.5)
+        instance.known = set()
+        instance.known_max = settings.getint("TRAWLER_WORKER_SEEN_CACHE", 200_000)
+        instance.wake_call = None
+        instance.heartbeat = task.LoopingCall(instance._heartbeat)
+        instance.stopping = False  # a graceful stop: take nothing more, finish what was taken
+        instance.stopped_cleanly = False
+        return instance
+
+    stop_requested: ClassVar[bool] = False  # set once this process is stopping: crawls still opening stay out
+
+    @classmethod
+    def stop_all(cls) -> None:
+        cls.stop_requested = True
+        for scheduler in list(cls.running):
+            scheduler.stop()
+
+    def stop(self) -> None:
+        """Leave the crawl without losing a request: pop nothing more, let the requests taken so far finish
+        (their pages still queue the links they find), then close with the reason ``shutdown``. The crawl
+        goes on with the other workers, or with the next worker started."""
+        self.stopping = True
+        self._wake_later(0.0)
+
+    # -- lifecycle -------------------------------------------------------
+
+    def open(self, spider: Any) -> None:
+        # scrapy-redis's open() builds the same two objects, then logs through the deprecated Spider.log().
+        self.spider = spider
+        queue_cls = load_object(self.queue_cls)
+        self.queue = queue_cls(server=self.server, spider=spider, key=self.queue_key, serializer=self.serializer)
+        if not self.df:
+            self.df = load_object(self.dupefilter_cls).from_spider(spider)
+        if self.stop_requested:
+            raise CloseSpider("shutdown")  # before joining: nothing to leave, nothing taken
+        joined = self.state.join(self.worker)
+        if joined != 1:
+            why = "crawl_already_done" if joined == 0 else "crawl_not_seeded"
+            logger.warning("%s: crawl %s cannot be joined (%s)", spider.name, self.state.crawl_id, why)
+            raise CloseSpider(why)
+        logger.info("worker %s joined crawl %s (%d requests queued)", self.worker, self.state.crawl_id, len(self))
+        self.heartbeat.start(ALIVE_TTL_S / 3, now=False)
+        self.running.add(self)
+        connect = self.crawler.signals.connect
+        connect(self._spider_idle, signal=signals.spider_idle)
+        connect(self._spider_opened, signal=signals.spider_opened)
+        # Connected after the storage pipeline's handler, so this runs once the run record is complete.
+        connect(self._spider_closed, signal=signals.spider_closed)
+
+    def _heartbeat(self) -> None:
+        try:
+            joined = self.state.join(self.worker)
+        except Exception as exc:  # a Redis hiccup must not stop the crawl; the next beat tries again
+            logger.warning("worker heartbeat to Redis failed: %s", exc)
+            return
+        if joined != 1 and self.heartbeat.running:
+            # The crawl's keys were replaced (`seed --force`) or it was completed without us (we were counted
+            # as dead): what this worker would queue now would go nowhere.
+            logger.error("crawl %s is gone from Redis; worker %s stops", self.state.crawl_id, self.worker)
+            self.heartbeat.stop()
+            self.crawler.stats.inc_value(LOST_REQUESTS)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="crawl_gone"))
+
+    def _spider_opened(self, spider: Any) -> None:
+        run_id = self.crawler.stats.get_value("trawler/run_id")
+        self.crawler.stats.set_value("trawler/crawl_id", self.state.crawl_id)
+        if run_id:
+            self.state.add_run(run_id)
+            record.join(self.crawler.settings, self.state.crawl_id, run_id, self.worker)
+
+    def _spider_closed(self, spider: Any, reason: str) -> None:
+        if self.heartbeat.running:
+            self.heartbeat.stop()
+        if self.wake_call is not None and self.wake_call.active():
+            self.wake_call.cancel()
+        self.running.discard(self)
+        stats = self.crawler.stats.get_stats()
+        clean = (
+            (reason == "finished" or (reason == "shutdown" and self.stopped_cleanly))
+            and not stats.get("trawler/spooled_left")
+            and not stats.get(LOST_REQUESTS)
+            and counts_from_stats(stats)["errors"] == 0
+        )
+        verdict = self.state.leave(self.worker, clean)
+        logger.info("worker %s left crawl %s (%s, %s)", self.worker, self.state.crawl_id, reason, verdict)
+        if verdict == "finalise":
+            record.finalise(self.crawler.settings, self.state, spider.name)
+        elif verdict == "interrupted":
+            record.interrupted(self.crawler.settings, self.state.crawl_id)
+
+    # -- queue -----------------------------------------------------------
+
+    def enqueue_request(self, request: Request) -> bool:
+        fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
+        if fingerprint is not None and fingerprint in self.known:
+            self.stats.inc_value("trawler/scaleout/seen_locally")
+            return False
+        try:
+            data = self.queue._encode_request(request)
+        except Exception as exc:  # an unpicklable meta value or a callback that is not a spider method
+            self.stats.inc_value(LOST_REQUESTS)
+            logger.error("cannot queue %s in Redis (%s: %s)", request, type(exc).__name__, exc)
+            return False
+        added = self.state.enqueue(fingerprint, request.priority, data)
+        if fingerprint is not None:
+            if len(self.known) >= self.known_max:
+                self.known.clear()  # bounded memory; Redis stays the authority
+            self.known.add(fingerprint)
+        if added:
+            self.stats.inc_value("scheduler/enqueued/redis")
+        return added
+
+    def has_pending_requests(self) -> bool:
+        return not self.stopping and super().has_pending_requests()
+
+    def next_request(self) -> Request | None:
+        if self.stopping:
+            return None
+        data = self.state.pop(self.worker)
+        if data is None:
+            return None
+        try:
+            request = self.queue._decode_request(data)
+        except Exception as exc:  # queued by a worker running other code (a renamed callback)
+            self.stats.inc_value(LOST_REQUESTS)
+            logger.error("cannot read a request from Redis (%s: %s)", type(exc).__name__, exc)
+            return None
+        self.stats.inc_value("scheduler/dequeued/redis")
+        return request
+
+    # -- idle ------------------------------------------------------------
+
+    def _spider_idle(self, spider: Any) -> None:
+        if self.stopping:
+            self.stopped_cleanly = True  # idle: every request this worker took has been handled
+            raise CloseSpider("shutdown")
+        verdict = self.state.idle(self.worker)
+        if verdict == "drained":
+            return  # the engine closes the spider with reason "finished"
+        self._wake_later(0.0 if verdict == "work" else self.poll)
+        raise DontCloseSpider
+
+    def _wake_later(self, delay: float) -> None:
+        if self.wake_call is None or not self.wake_call.active():
+            self.wake_call = reactor.callLater(delay, self._wake)
+
+    def _wake(self) -> None:
+        # The engine re-reads the scheduler on its own only every 5 s (its heartbeat); ask it now.
+        # ``_slot`` is private to Scrapy's engine: checked, so a future Scrapy only loses the fast poll.
+        slot = getattr(self.crawler.engine, "_slot", None)
+        nextcall = getattr(slot, "nextcall", None)
+        if nextcall is not None:
+            nextcall.schedule()

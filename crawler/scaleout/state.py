@@ -1,0 +1,212 @@
+"""The shared state of a distributed crawl in Redis: key names and the atomic steps workers take on it.
+
+Every key of a crawl starts with ``<TRAWLER_REDIS_PREFIX>:crawl:<crawl id>`` (the crawl id names the site), so
+a new crawl of the same site never sees the queue or the seen set of the previous one, and ``seed`` deletes
+the previous crawl's keys. ``<prefix>:site:<site>:current`` names a site's current crawl.
+
+Why Lua scripts: "is the crawl drained?" must be answered from one consistent view of the queue and of which
+workers are busy. A worker pops a request and marks itself busy in one step, so no other worker can see an
+empty queue and an all-idle worker set while a request is in flight between them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import redis
+
+DEFAULT_PREFIX = "trawler"
+ALIVE_TTL_S = 30  # a worker that has not refreshed its alive key for this long is counted as dead
+
+# KEYS: dupefilter, queue. ARGV: fingerprint, score, serialised request. Adds the request only if unseen.
+_ENQUEUE = """
+if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+return 1
+"""
+
+# KEYS: queue, idle. ARGV: worker. The highest-priority request; its taker is busy from this instant.
+_POP = """
+local found = redis.call('ZRANGE', KEYS[1], 0, 0)
+if #found == 0 then return false end
+redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
+redis.call('SREM', KEYS[2], ARGV[1])
+return found[1]
+"""
+
+# KEYS: meta, workers, alive. ARGV: worker, ttl. Join (or stay in) a crawl that is seeded and not done.
+_JOIN = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+if redis.call('HGET', KEYS[1], 'state') == 'done' then return 0 end
+redis.call('SADD', KEYS[2], ARGV[1])
+redis.call('SET', KEYS[3], '1', 'EX', ARGV[2])
+return 1
+"""
+
+# KEYS: queue, workers, idle, meta. ARGV: worker, alive key prefix.
+# 'work': requests are queued; 'wait': others are busy and may queue more; 'drained': the crawl is over.
+_IDLE = """
+redis.call('SADD', KEYS[3], ARGV[1])
+if redis.call('ZCARD', KEYS[1]) > 0 then return 'work' end
+for _, w in ipairs(redis.call('SMEMBERS', KEYS[2])) do
+  if redis.call('EXISTS', ARGV[2] .. w) == 0 then
+    redis.call('SREM', KEYS[2], w)
+    redis.call('SREM', KEYS[3], w)
+    redis.call('HINCRBY', KEYS[4], 'lost_workers', 1)
+  end
+end
+if #redis.call('SDIFF', KEYS[2], KEYS[3]) == 0 then return 'drained' end
+return 'wait'
+"""
+
+# KEYS: queue, workers, idle, meta, alive. ARGV: worker, clean (1/0).
+# 'finalise' goes to exactly one worker: the last to leave a drained crawl.
+_LEAVE = """
+redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('SREM', KEYS[3], ARGV[1])
+redis.call('DEL', KEYS[5])
+if ARGV[2] ~= '1' then redis.call('HSET', KEYS[4], 'dirty', '1') end
+if redis.call('SCARD', KEYS[2]) > 0 then return 'others' end
+if redis.call('ZCARD', KEYS[1]) > 0 then return 'interrupted' end
+if redis.call('HGET', KEYS[4], 'state') == 'done' then return 'done' end
+redis.call('HSET', KEYS[4], 'state', 'done')
+return 'finalise'
+"""
+
+
+def redis_url(settings: Any) -> str:
+    return str(settings.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+
+
+def connect(settings: Any) -> redis.Redis:
+    """A client for ``REDIS_URL`` (bytes replies: the queue holds pickled requests)."""
+    return redis.Redis.from_url(redis_url(settings), socket_timeout=30, socket_connect_timeout=10)
+
+
+def prefix_of(settings: Any) -> str:
+    return str(settings.get("TRAWLER_REDIS_PREFIX") or DEFAULT_PREFIX)
+
+
+def new_crawl_id(site: str) -> str:
+    return f"{site}-{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+
+
+def worker_name() -> str:
+    """Unique per process, readable in Redis and in run records: host, pid and a random tail."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:4]}"
+
+
+@dataclass(frozen=True)
+class CrawlKeys:
+    prefix: str
+    crawl_id: str
+
+    @property
+    def base(self) -> str:
+        return f"{self.prefix}:crawl:{self.crawl_id}"
+
+    @property
+    def queue(self) -> str:
+        return f"{self.base}:requests"
+
+    @property
+    def dupefilter(self) -> str:
+        return f"{self.base}:dupefilter"
+
+    @property
+    def workers(self) -> str:
+        return f"{self.base}:workers"
+
+    @property
+    def idle(self) -> str:
+        return f"{self.base}:idle"
+
+    @property
+    def meta(self) -> str:
+        return f"{self.base}:meta"
+
+    @property
+    def runs(self) -> str:
+        """The run ids of the worker processes that took part."""
+        return f"{self.base}:runs"
+
+    @property
+    def alive_prefix(self) -> str:
+        return f"{self.base}:alive:"
+
+    def alive(self, worker: str) -> str:
+        return self.alive_prefix + worker
+
+    def all(self) -> list[str]:
+        return [self.queue, self.dupefilter, self.workers, self.idle, self.meta, self.runs]
+
+
+def current_key(prefix: str, site: str) -> str:
+    return f"{prefix}:site:{site}:current"
+
+
+class CrawlState:
+    """One distributed crawl as seen from one process."""
+
+    def __init__(self, server: redis.Redis, keys: CrawlKeys) -> None:
+        self.server = server
+        self.keys = keys
+        self._enqueue = server.register_script(_ENQUEUE)
+        self._pop = server.register_script(_POP)
+        self._join = server.register_script(_JOIN)
+        self._idle = server.register_script(_IDLE)
+        self._leave = server.register_script(_LEAVE)
+
+    @classmethod
+    def current(cls, server: redis.Redis, prefix: str, site: str) -> CrawlState | None:
+        crawl_id = server.get(current_key(prefix, site))
+        return cls(server, CrawlKeys(prefix, crawl_id.decode())) if crawl_id else None
+
+    @property
+    def crawl_id(self) -> str:
+        return self.keys.crawl_id
+
+    def meta(self) -> dict[str, str]:
+        return {k.decode(): v.decode() for k, v in self.server.hgetall(self.keys.meta).items()}
+
+    def queued(self) -> int:
+        return int(self.server.zcard(self.keys.queue))
+
+    def workers(self) -> set[str]:
+        return {w.decode() for w in self.server.smembers(self.keys.workers)}
+
+    def run_ids(self) -> list[str]:
+        return sorted(r.decode() for r in self.server.smembers(self.keys.runs))
+
+    # -- the steps of a worker -------------------------------------------
+
+    def enqueue(self, fingerprint: str | None, priority: int, data: bytes) -> bool:
+        """Queue a serialised request unless its fingerprint was seen (``None``: never filtered)."""
+        if fingerprint is None:
+            self.server.zadd(self.keys.queue, {data: -priority})
+            return True
+        return bool(self._enqueue(keys=[self.keys.dupefilter, self.keys.queue], args=[fingerprint, -priority, data]))
+
+    def pop(self, worker: str) -> bytes | None:
+        return self._pop(keys=[self.keys.queue, self.keys.idle], args=[worker])
+
+    def join(self, worker: str) -> int:
+        """1: joined (or still in); 0: the crawl is already done; -1: no such crawl (never seeded, or cleaned)."""
+        return int(self._join(keys=[self.keys.meta, self.keys.workers, self.keys.alive(worker)],
+                              args=[worker, ALIVE_TTL_S]))  # fmt: skip
+
+    def idle(self, worker: str) -> str:
+        keys = [self.keys.queue, self.keys.workers, self.keys.idle, self.keys.meta]
+        return self._idle(keys=keys, args=[worker, self.keys.alive_prefix]).decode()
+
+    def leave(self, worker: str, clean: bool) -> str:
+        keys = [self.keys.queue, self.keys.workers, self.keys.idle, self.keys.meta, self.keys.alive(worker)]
+        return self._leave(keys=keys, args=[worker, "1" if clean else "0"]).decode()
+
+    def add_run(self, run_id: str) -> None:
+        self.server.sadd(self.keys.runs, run_id)

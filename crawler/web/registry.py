@@ -1,0 +1,38 @@
+"""Extension points: the search, listing, entity and dashboard features plug in here.
+
+A feature is a :class:`WebExtension`: a FastAPI router (pages and/or ``/api/v1/...`` routes), the
+least role its routes need (create_app enforces it on every route of the router, so a route
+cannot be left open by mistake), its navigation links and its own template folder.
+Extensions are included before the placeholders, so a real ``/search`` page replaces the
+placeholder one simply by being registered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import APIRouter
+
+from crawler.accounts.roles import Role
+
+
+@dataclass(frozen=True)
+class NavLink:
+    label: str
+    path: str
+    role: Role = Role.VIEWER
+
+
+@dataclass(frozen=True)
+class WebExtension:
+    name: str
+    router: APIRouter
+    role: Role = Role.VIEWER
+    nav: tuple[NavLink, ...] = ()
+    templates: Path | None = None
+
+
+def builtin_extensions() -> list[WebExtension]:
+    """The extensions every ``trawler serve`` loads (the query layer's search/listing/entity routers go here)."""
+    return []

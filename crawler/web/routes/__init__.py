@@ -1,0 +1,1 @@
+"""Routers of the web app: accounts API, login and placeholder pages."""
