@@ -210,7 +210,11 @@ def test_the_openapi_description_is_versioned_and_typed(web: Web) -> None:
     assert sorted(spec["paths"]) == [
         "/api/v1/audit",
         "/api/v1/audit/export",
+        "/api/v1/entities/{entity}",
+        "/api/v1/listings/{listing_id}",
+        "/api/v1/listings/{listing_id}/pivot",
         "/api/v1/me",
+        "/api/v1/search",
         "/api/v1/tokens",
         "/api/v1/tokens/{token_id}",
         "/api/v1/users",

@@ -35,4 +35,6 @@ class WebExtension:
 
 def builtin_extensions() -> list[WebExtension]:
     """The extensions every ``trawler serve`` loads (the query layer's search/listing/entity routers go here)."""
-    return []
+    from crawler.web.routes.api_query import router as query_api
+
+    return [WebExtension("query-api", query_api, Role.VIEWER)]

@@ -1,0 +1,105 @@
+"""/api/v1/search, /api/v1/listings/{id}, /api/v1/listings/{id}/pivot, /api/v1/entities/{id}: the query layer.
+
+The routes only validate, call :mod:`crawler.query` and return its typed answers; every parameter reaches
+:class:`crawler.query.SearchParams` as a plain value (a malformed one is a 400 naming the field) and every
+search and view is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from pydantic import ValidationError
+
+from crawler import query
+from crawler.accounts.roles import Role
+from crawler.web.auth import Principal, database, record, require_role
+from crawler.web.models import Error
+
+router = APIRouter(prefix="/api/v1", tags=["query"], responses={401: {"model": Error}, 403: {"model": Error}})
+
+Viewer = Annotated[Principal, Depends(require_role(Role.VIEWER))]
+Many = Annotated[list[str] | None, Query(max_length=100)]
+
+
+def _bad(exc: ValidationError) -> HTTPException:
+    errors = [f"{'.'.join(str(p) for p in e['loc']) or 'query'}: {e['msg']}" for e in exc.errors()]
+    return HTTPException(status_code=400, detail="; ".join(errors))
+
+
+@router.get("/search", response_model=query.SearchPage)
+def search(
+    request: Request,
+    principal: Viewer,
+    q: Annotated[str, Query(max_length=500, description='words and "phrases"')] = "",
+    contact: Annotated[str | None, Query(max_length=200)] = None,
+    site: Many = None,
+    kind: Many = None,
+    language: Many = None,
+    country: Many = None,
+    indicator: Many = None,
+    min_risk: float | None = None,
+    has_contacts: bool | None = None,
+    status: query.Status = query.Status.ANY,
+    sort: query.Sort = query.Sort.DATE,
+    limit: Annotated[int, Query(ge=1, le=500)] = 20,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
+) -> query.SearchPage:
+    given: dict[str, Any] = {
+        "text": q,
+        "contact": contact,
+        "site": site or [],
+        "kind": kind or [],
+        "language": language or [],
+        "country": country or [],
+        "indicator": indicator or [],
+        "min_risk": min_risk,
+        "has_contacts": has_contacts,
+        "status": status,
+        "sort": sort,
+        "limit": limit,
+        "cursor": cursor,
+    }
+    try:
+        params = query.SearchParams(**given)
+    except ValidationError as exc:
+        raise _bad(exc) from exc
+    try:
+        page = query.search(database(request), params)
+    except query.BadCursor as exc:
+        raise HTTPException(status_code=400, detail=f"cursor: {exc}") from exc
+    record(request, principal, "search", params.model_dump(mode="json", exclude_defaults=True))
+    return page
+
+
+@router.get("/listings/{listing_id}", response_model=query.ListingView, responses={404: {"model": Error}})
+def listing(request: Request, principal: Viewer, listing_id: Annotated[str, Path(max_length=300)]) -> Any:
+    record(request, principal, "listing.view", {"id": listing_id})
+    try:
+        return query.show_listing(database(request), listing_id)
+    except query.NotFound as exc:
+        raise HTTPException(status_code=404, detail=f"no listing {listing_id!r}") from exc
+
+
+@router.get("/listings/{listing_id}/pivot", response_model=query.PivotResult, responses={404: {"model": Error}})
+def pivot(
+    request: Request,
+    principal: Viewer,
+    listing_id: Annotated[str, Path(max_length=300)],
+    hops: Annotated[int, Query(ge=1, le=2)] = 1,
+) -> Any:
+    record(request, principal, "listing.pivot", {"id": listing_id, "hops": hops})
+    try:
+        return query.pivot(database(request), listing_id, hops)
+    except query.NotFound as exc:
+        raise HTTPException(status_code=404, detail=f"no listing {listing_id!r}") from exc
+
+
+@router.get("/entities/{entity}", response_model=query.EntityView, responses={404: {"model": Error}})
+def entity(request: Request, principal: Viewer, entity: Annotated[str, Path(max_length=300)]) -> Any:
+    record(request, principal, "entity.view", {"id": entity})
+    try:
+        return query.entity_view(database(request), entity)
+    except query.NotFound as exc:
+        raise HTTPException(status_code=404, detail=f"no entity {entity!r}") from exc
