@@ -95,3 +95,25 @@ def test_anonymous_is_refused(web: Web) -> None:
     client = web.new_client()
     for path in ("/api/v1/search?q=dubai", "/api/v1/listings/m1:ad:1", "/api/v1/entities/phone:+447700900123"):
         assert client.get(path).status_code == 401
+
+
+def test_export_streams_every_match_to_analysts_only(web: Web) -> None:
+    import csv
+    import io
+    import json
+
+    analyst, _ = signed_in(web, "ann")
+    response = analyst.get("/api/v1/export", params={"q": "dubai", "format": "csv", "limit": 1})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.text)))
+    # A cell starting with "+" would run as a formula in a spreadsheet: it is quoted.
+    quoted = "'+447700900123"
+    assert sorted((r["id"], r["phones"]) for r in rows) == [("m1:ad:1", quoted), ("m2:ad:2", quoted)]
+    lines = analyst.get("/api/v1/export", params={"site": "m1", "format": "jsonl"}).text.splitlines()
+    assert sorted(json.loads(line)["_id"] for line in lines) == ["m1:ad:1", "m1:ad:3"]
+    assert [e["params"] for e in web.audit("export")] == [
+        {"text": "dubai", "limit": 1, "format": "csv"},
+        {"site": ["m1"], "format": "jsonl"},
+    ]
+    viewer, _ = signed_in(web, "vic")
+    assert viewer.get("/api/v1/export", params={"q": "dubai"}).status_code == 403

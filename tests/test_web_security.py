@@ -211,6 +211,7 @@ def test_the_openapi_description_is_versioned_and_typed(web: Web) -> None:
         "/api/v1/audit",
         "/api/v1/audit/export",
         "/api/v1/entities/{entity}",
+        "/api/v1/export",
         "/api/v1/listings/{listing_id}",
         "/api/v1/listings/{listing_id}/pivot",
         "/api/v1/me",

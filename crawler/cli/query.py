@@ -35,14 +35,9 @@ from crawler.query import (
     search,
     show_listing,
 )
-from crawler.query.models import ListingSummary, Sort, Status
+from crawler.query.models import Sort, Status
+from crawler.query.summary import CSV_COLUMNS, csv_row
 from crawler.storage.connection import database_config, open_database
-
-CSV_COLUMNS = [
-    "id", "site", "platform_type", "kind", "url", "title", "author", "posted_at", "first_seen", "last_seen",
-    "removed_at", "language", "country", "city", "category", "price", "risk", "indicators", "phones", "emails",
-    "handles", "text_cluster",
-]  # fmt: skip
 
 
 class Output(StrEnum):
@@ -69,15 +64,6 @@ def _params(**values: Any) -> SearchParams:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         fail(f"bad search parameters: {problems}")
-
-
-def _csv_row(row: ListingSummary) -> dict[str, Any]:
-    data = row.model_dump(mode="json")
-    contacts = data.pop("contacts")
-    data["indicators"] = " ".join(data["indicators"])
-    for name in ("phones", "emails", "handles"):
-        data[name] = " ".join(contacts[name])
-    return {k: data.get(k) for k in CSV_COLUMNS}
 
 
 def _dumps(value: Any) -> str:
@@ -205,7 +191,7 @@ def search_command(
         for row in page.items:
             print(row.model_dump_json())
     elif output is Output.CSV:
-        _write_csv(sys.stdout, (_csv_row(r) for r in page.items))
+        _write_csv(sys.stdout, (csv_row(r) for r in page.items))
     else:
         _print_page(page)
 
@@ -317,7 +303,7 @@ def entity_command(
         for row in view.listings:
             print(row.model_dump_json())
     elif output is Output.CSV:
-        _write_csv(sys.stdout, (_csv_row(r) for r in view.listings))
+        _write_csv(sys.stdout, (csv_row(r) for r in view.listings))
     else:
         entity = view.entity
         console.print(
@@ -428,7 +414,7 @@ def export_command(
         if output is Output.CSV:
             from crawler.query.summary import summarise
 
-            _write_csv(stream, (_csv_row(summarise(d)) for d in docs()))
+            _write_csv(stream, (csv_row(summarise(d)) for d in docs()))
         elif output is Output.JSON:
             stream.write("[")
             for i, doc in enumerate(docs()):

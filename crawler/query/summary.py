@@ -113,3 +113,21 @@ def passes(doc: dict[str, Any], p: SearchParams) -> bool:
     if p.status is Status.LIVE and removed:
         return False
     return not (p.status is Status.REMOVED and not removed)
+
+
+# The flat columns of a listing in CSV exports (the CLI's and the HTTP API's).
+CSV_COLUMNS = [
+    "id", "site", "platform_type", "kind", "url", "title", "author", "posted_at", "first_seen", "last_seen",
+    "removed_at", "language", "country", "city", "category", "price", "risk", "indicators", "phones", "emails",
+    "handles", "text_cluster",
+]  # fmt: skip
+
+
+def csv_row(row: ListingSummary) -> dict[str, Any]:
+    """One listing as flat CSV columns: lists joined with spaces."""
+    data = row.model_dump(mode="json")
+    contacts = data.pop("contacts")
+    data["indicators"] = " ".join(data["indicators"])
+    for name in ("phones", "emails", "handles"):
+        data[name] = " ".join(contacts[name])
+    return {k: data.get(k) for k in CSV_COLUMNS}

@@ -1,4 +1,4 @@
-"""/api/v1/search, /api/v1/listings/{id}, /api/v1/listings/{id}/pivot, /api/v1/entities/{id}: the query layer.
+"""/api/v1/search, /export, /listings/{id}, /listings/{id}/pivot, /entities/{id}: the query layer over HTTP.
 
 The routes only validate, call :mod:`crawler.query` and return its typed answers; every parameter reaches
 :class:`crawler.query.SearchParams` as a plain value (a malformed one is a 400 naming the field) and every
@@ -7,19 +7,24 @@ search and view is written to the audit log.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Iterator
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 
 from crawler import query
 from crawler.accounts.roles import Role
+from crawler.query.summary import CSV_COLUMNS, csv_row, summarise
 from crawler.web.auth import Principal, database, record, require_role
+from crawler.web.exports import csv_lines, jsonl_lines
 from crawler.web.models import Error
 
 router = APIRouter(prefix="/api/v1", tags=["query"], responses={401: {"model": Error}, 403: {"model": Error}})
 
 Viewer = Annotated[Principal, Depends(require_role(Role.VIEWER))]
+Analyst = Annotated[Principal, Depends(require_role(Role.ANALYST))]
 Many = Annotated[list[str] | None, Query(max_length=100)]
 
 
@@ -28,10 +33,7 @@ def _bad(exc: ValidationError) -> HTTPException:
     return HTTPException(status_code=400, detail="; ".join(errors))
 
 
-@router.get("/search", response_model=query.SearchPage)
-def search(
-    request: Request,
-    principal: Viewer,
+def search_params(
     q: Annotated[str, Query(max_length=500, description='words and "phrases"')] = "",
     contact: Annotated[str | None, Query(max_length=200)] = None,
     site: Many = None,
@@ -45,7 +47,7 @@ def search(
     sort: query.Sort = query.Sort.DATE,
     limit: Annotated[int, Query(ge=1, le=500)] = 20,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
-) -> query.SearchPage:
+) -> query.SearchParams:
     given: dict[str, Any] = {
         "text": q,
         "contact": contact,
@@ -62,15 +64,47 @@ def search(
         "cursor": cursor,
     }
     try:
-        params = query.SearchParams(**given)
+        return query.SearchParams(**given)
     except ValidationError as exc:
         raise _bad(exc) from exc
+
+
+Params = Annotated[query.SearchParams, Depends(search_params)]
+
+
+@router.get("/search", response_model=query.SearchPage)
+def search(request: Request, principal: Viewer, params: Params) -> query.SearchPage:
     try:
         page = query.search(database(request), params)
     except query.BadCursor as exc:
         raise HTTPException(status_code=400, detail=f"cursor: {exc}") from exc
     record(request, principal, "search", params.model_dump(mode="json", exclude_defaults=True))
     return page
+
+
+@router.get("/export", response_class=StreamingResponse, responses={200: {"content": {"text/csv": {}}}})
+def export(
+    request: Request, principal: Analyst, params: Params, format: Literal["csv", "jsonl"] = "csv"
+) -> StreamingResponse:
+    """Every listing the search matches (not only a page), streamed as CSV or JSON Lines (analysts and admins)."""
+    db = database(request)
+    record(request, principal, "export", {**params.model_dump(mode="json", exclude_defaults=True), "format": format})
+
+    def rows() -> Iterator[dict[str, Any]]:
+        for doc in query.iter_search(db, params):
+            yield csv_row(summarise(doc)) if format == "csv" else doc
+
+    if format == "csv":
+        return StreamingResponse(
+            csv_lines(CSV_COLUMNS, rows()),
+            media_type="text/csv; charset=utf-8",
+            headers={"content-disposition": 'attachment; filename="listings.csv"'},
+        )
+    return StreamingResponse(
+        jsonl_lines(rows()),
+        media_type="application/x-ndjson",
+        headers={"content-disposition": 'attachment; filename="listings.jsonl"'},
+    )
 
 
 @router.get("/listings/{listing_id}", response_model=query.ListingView, responses={404: {"model": Error}})
