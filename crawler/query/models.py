@@ -35,10 +35,11 @@ class Status(StrEnum):
     REMOVED = "removed"
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
+def utc(value: Any) -> datetime | None:
+    """A datetime in UTC (a naive one is taken as UTC); anything else is None."""
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class SearchParams(BaseModel):
@@ -85,7 +86,7 @@ class SearchParams(BaseModel):
     @field_validator("posted_since", "posted_until", "seen_since", "seen_until")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
-        return _utc(value)
+        return utc(value)
 
     def filters_set(self) -> bool:
         """Whether any filter other than sort and page is set."""

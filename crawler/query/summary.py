@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from crawler.query.counters import has_contacts
-from crawler.query.models import ContactSummary, ListingSummary, SearchParams, Status
+from crawler.query.models import ContactSummary, ListingSummary, SearchParams, Status, utc
 from crawler.query.tokens import SEARCH_FIELD
 
 SNIPPET = 200
 # Never sent back by a search: large, and not shown in a result row.
 HEAVY = {"text_sig": 0, "image_hashes": 0, "contacts.mentions": 0, f"{SEARCH_FIELD}.tokens": 0, "extra": 0}
-
-
-def utc(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def snippet(doc: dict[str, Any], words: list[str]) -> str:

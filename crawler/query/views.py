@@ -21,8 +21,9 @@ from crawler.query.models import (
     Timeline,
     TimelineEvent,
     VersionSummary,
+    utc,
 )
-from crawler.query.summary import summarise, utc
+from crawler.query.summary import summarise
 from crawler.query.tokens import SEARCH_FIELD
 from crawler.storage.entities import entities_of, entity_id
 from crawler.storage.schema import ENTITIES, LISTINGS, SNAPSHOTS, VERSIONS

@@ -22,6 +22,7 @@ from pymongo import ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
+from crawler.storage.embedded import pid_alive
 from crawler.storage.schema import LEASES
 
 HOST = socket.gethostname()
@@ -30,16 +31,6 @@ HOST = socket.gethostname()
 def new_holder() -> str:
     """A holder id unique to one crawl (or one scheduler's hand-over to a crawl)."""
     return f"{HOST}:{os.getpid()}:{uuid.uuid4().hex[:10]}"
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # someone else's process: alive
-    return True
 
 
 @dataclass(frozen=True)

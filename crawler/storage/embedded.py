@@ -64,7 +64,8 @@ def _locked(var_dir: str | Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -113,7 +114,7 @@ def status(var_dir: str | Path) -> ServerState | None:
         state = ServerState(**json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
         return None
-    if _alive(state.pid) and ping(state.uri):
+    if pid_alive(state.pid) and ping(state.uri):
         return state
     return None
 
@@ -164,12 +165,12 @@ def stop(var_dir: str | Path, timeout: float = 20.0) -> ServerState | None:
             state = ServerState(**json.loads(path.read_text()))
         except (OSError, ValueError, TypeError):
             return None
-        if _alive(state.pid):
+        if pid_alive(state.pid):
             os.kill(state.pid, signal.SIGTERM)
             deadline = time.monotonic() + timeout
-            while _alive(state.pid) and time.monotonic() < deadline:
+            while pid_alive(state.pid) and time.monotonic() < deadline:
                 time.sleep(0.1)
-            if _alive(state.pid):
+            if pid_alive(state.pid):
                 os.kill(state.pid, signal.SIGKILL)
         path.unlink(missing_ok=True)
         return state

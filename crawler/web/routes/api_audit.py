@@ -12,6 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from crawler.accounts import audit
 from crawler.accounts.roles import Role
+from crawler.query.models import utc
 from crawler.web.auth import Principal, database, record, require_role
 from crawler.web.exports import csv_lines, jsonl_lines
 from crawler.web.models import AuditEntry, Error, Page
@@ -28,9 +29,6 @@ def audit_filter(
     since: Annotated[datetime | None, Query(description="ISO 8601 time, inclusive")] = None,
     until: Annotated[datetime | None, Query(description="ISO 8601 time, inclusive")] = None,
 ) -> audit.AuditFilter:
-    def utc(moment: datetime | None) -> datetime | None:
-        return moment.replace(tzinfo=UTC) if moment and moment.tzinfo is None else moment
-
     return audit.AuditFilter(actor=actor, action=action, since=utc(since), until=utc(until))
 
 
