@@ -142,6 +142,9 @@ class CrawlMeta(_Part):
     snapshot_id: str | None = None
     removed_at: datetime | None = Field(None, description="when a complete crawl no longer found it (never deleted)")
     text_cluster: str | None = Field(None, description="its near-duplicate text cluster (a `text_cluster` entity)")
+    written_at: datetime | None = Field(
+        None, description="when this version was stored: the search terms indexer's checkpoint (crawler/query/terms.py)"
+    )
 
 
 # Fields that are not content: changing them never creates a new version.

@@ -75,10 +75,11 @@ class ProfileSpider(LoginFlow, scrapy.Spider):
             self.crawler.stats.inc_value("trawler/next_pages", len(requests))
         yield from requests
 
-    def list_items(self, response: Response, requests: Iterable[scrapy.Request]) -> list[scrapy.Request]:
+    def list_items(self, response: Response, requests: Iterable[scrapy.Request], **rows: Any) -> list[scrapy.Request]:
         """The detail pages a list page links to, less those an incremental recrawl may skip
-        (:func:`crawler.incremental.markers.sift`); call it before :meth:`follow_next_pages`."""
-        return incremental.sift(self, response, requests)
+        (:func:`crawler.incremental.markers.sift`, which takes ``row``, ``marker`` and ``anchored``);
+        call it before :meth:`follow_next_pages`."""
+        return incremental.sift(self, response, requests, **rows)
 
     def extract(self, response: Response, page_type: str) -> Iterator[PageListings | scrapy.Request]:
         """Run the extraction hook on ``response``; yield its listings as one item (none if it has none)."""

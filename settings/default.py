@@ -27,6 +27,10 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
 CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
+# Scrapy starts CONCURRENT_ITEMS tasks for every response's output (scrapy/scrapy#5182): the default 100 costs more
+# CPU than parsing the page. A spider's output here is one PageListings item plus its requests, and the storage
+# pipeline only buffers (it never awaits), so a few are plenty (docs/benchmarks.md).
+CONCURRENT_ITEMS = 4
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
 
@@ -68,6 +72,10 @@ TRAWLER_SMTP_SECURITY = os.environ.get("TRAWLER_SMTP_SECURITY", "starttls")
 TRAWLER_SMTP_USER = os.environ.get("TRAWLER_SMTP_USER", "")
 TRAWLER_ALERT_TIMEOUT = 10.0
 TRAWLER_ALERT_RETRIES = 2
+# Watchlists (crawler/watchlists/, docs/web.md): checked after each run that stored new or changed listings; a
+# check looks this many seconds before its watchlist's checkpoint again (listings written while it ran).
+TRAWLER_WATCHLISTS_AFTER_RUN = os.environ.get("TRAWLER_WATCHLISTS_AFTER_RUN", "1") not in ("0", "false", "no")
+TRAWLER_WATCHLIST_OVERLAP = float(os.environ.get("TRAWLER_WATCHLIST_OVERLAP", "600"))
 
 # Incremental recrawls (crawler/incremental/, docs/incremental.md). Off unless a profile's `incremental.enabled`
 # or this setting turns them on; `trawler crawl --full` sets TRAWLER_INCREMENTAL_FULL for one run.
@@ -97,3 +105,5 @@ TRAWLER_RUN_POLL_INTERVAL = float(os.environ.get("TRAWLER_RUN_POLL_INTERVAL", "2
 TRAWLER_LOG_TAIL_LINES = 50
 TRAWLER_SCHEDULER_MAX_CRAWLS = int(os.environ.get("TRAWLER_SCHEDULER_MAX_CRAWLS", "4"))
 TRAWLER_SCHEDULER_STOP_TIMEOUT = float(os.environ.get("TRAWLER_SCHEDULER_STOP_TIMEOUT", "300"))
+# Scheduled sites whose runs are distributed crawls (seeded into Redis for `trawler worker`s), comma-separated.
+TRAWLER_SCHEDULER_DISTRIBUTED = [s for s in os.environ.get("TRAWLER_SCHEDULER_DISTRIBUTED", "").split(",") if s.strip()]

@@ -107,6 +107,7 @@ def test_the_table_shows_scraped_markup_as_text(market: Market) -> None:
         assert "".join(hostile.split()) in flat  # printed as written, markup and all
     finally:
         client[market.name].listings.delete_one({"_id": listing.id})
+        client[market.name].listing_terms.delete_one({"_id": listing.id})
         client.close()
 
 
@@ -173,6 +174,22 @@ def test_operator_injection_is_refused_with_a_clear_error(market: Market, args: 
 
 def test_help_lists_the_query_commands(market: Market) -> None:
     result = run_cli(["--help"], {})
-    for command in ("search", "show", "entity", "pivot", "export", "reindex"):
+    for command in ("search", "show", "entity", "pivot", "export", "index", "reindex"):
         assert re.search(rf"│ {command} ", result.stdout), command
     assert not re.search(r"│ listings ", result.stdout)  # the old name still works, but is hidden
+
+
+def test_index_catches_up_with_listings_whose_search_terms_are_missing(market: Market) -> None:
+    db = market.mongo.client()[market.name]
+    expected = len(market.truth)
+    assert db.listings.count_documents({}) == db.listing_terms.count_documents({}) == expected  # from the crawl
+    # As if stored by workers with no crawl end or analyst server to catch up: terms and checkpoint gone.
+    db.listing_terms.delete_many({})
+    db.facet_counts.delete_one({"_id": "terms_checkpoint"})
+    first_word = "visa"
+    assert json.loads(_cli(market, "search", first_word, "--json").stdout)["items"] == []
+    result = _cli(market, "index")
+    assert result.returncode == 0 and f"search terms written for {expected} listings" in result.stdout
+    found = json.loads(_cli(market, "search", first_word, "--json", "--limit", "500").stdout)["items"]
+    assert {row["id"] for row in found} == {i for i, item in market.truth.items() if first_word in _words(item)}
+    assert "search terms written for 0 listings" in _cli(market, "index").stdout  # nothing new since

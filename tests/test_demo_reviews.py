@@ -65,8 +65,9 @@ def test_exact_counts_at_scale_1(site, pages, truth):
     assert Counter(item["kind"] for item in truth) == {"business": 21, "review": 188}
     assert len(truth) == 209
     kinds = Counter(path.split("/")[1].split("?")[0] or "/" for path in pages)
-    assert kinds == {"/": 1, "robots.txt": 1, "categories": 1, "about": 1, "c": 6, "biz": 35, "user": 43}
-    assert len(pages) == 88
+    # latest: the latest-activity feed, 188 reviews at 20 a page
+    assert kinds == {"/": 1, "robots.txt": 1, "categories": 1, "about": 1, "c": 6, "biz": 35, "user": 43, "latest": 10}
+    assert len(pages) == 98
     assert sum(1 for item in truth if item.get("_truth", {}).get("persons")) == 12
     counts = sorted(len(b.reviews) for b in site.businesses)
     assert counts[0] == 0 and counts[-1] == 25
@@ -207,3 +208,49 @@ def test_review_pages_hold_at_most_eight_reviews(site):
     for business in site.businesses:
         pages_used = Counter(business.page_of(r) for r in business.reviews)
         assert all(count <= REVIEWS_PER_PAGE for count in pages_used.values())
+
+
+def test_latest_feed_links_every_row_to_its_review(site, pages):
+    from crawler.demo.reviews import FEED_LIMIT, FEED_PER_PAGE
+
+    feed = site.feed()
+    assert len(feed) == min(len(site.reviews), FEED_LIMIT) == 188
+    assert [r.posted_at for r in feed] == sorted((r.posted_at for r in site.reviews), reverse=True)[:FEED_LIMIT]
+    rows = re.compile(rb'<li class="feed-item" data-review-id="(\d+)">.*?<a class="feed-review" href="([^"]+)"', re.S)
+    seen = []
+    for page in range(1, site.feed_pages + 1):
+        found = rows.findall(pages[site.feed_path(page)].body)
+        assert len(found) == min(FEED_PER_PAGE, len(feed) - (page - 1) * FEED_PER_PAGE)
+        seen += found
+    by_id = {r.id: r for r in site.reviews}
+    assert [int(review_id) for review_id, _ in seen] == [int(r.id) for r in feed]
+    for review_id, href in seen:
+        review = by_id[review_id.decode()]
+        path, anchor = href.decode().split("#")
+        assert path == review.business.page_path(review.business.page_of(review))
+        assert f'id="{anchor}"'.encode() in pages[path].body
+
+
+def test_an_edit_marks_the_review_and_heads_the_feed_but_leaves_the_lists(site, pages):
+    from crawler.demo.reviews import FEED_PER_PAGE
+
+    edited = build(BuildOptions(change_fraction=0.01))
+    by_id = {r.id: r for r in edited.reviews}
+    changed = [by_id[native] for kind, native in edited.changed]
+    assert {kind for kind, _ in edited.changed} == {"review"} and len(changed) == 2
+    # Newest edit first, at the top of the feed; the rest of the feed keeps its order.
+    assert edited.feed()[: len(changed)] == sorted(changed, key=lambda r: r.edited_at, reverse=True)
+    assert [r.id for r in edited.feed()[len(changed) :]] == [
+        r.id for r in site.feed() if r.id not in {c.id for c in changed}
+    ][: len(edited.feed()) - len(changed)]
+    new_pages = edited.pages()
+    differ = {path for path in pages if pages[path] != new_pages[path]}
+    review_pages = {r.business.page_path(r.business.page_of(r)) for r in changed}
+    # Feed rows shift down from the top to where the edited reviews were: the pages after that stay the same.
+    old_positions = [[r.id for r in site.feed()].index(review.id) for review in changed]
+    shifted = max(old_positions) // FEED_PER_PAGE + 1
+    assert differ == review_pages | {edited.feed_path(p) for p in range(1, shifted + 1)}
+    assert differ.isdisjoint(path for path in pages if path.startswith(("/c/", "/categories")) or path == "/")
+    for review in changed:
+        body = new_pages[review.business.page_path(review.business.page_of(review))].body
+        assert f'id="review-{review.id}"'.encode() in body and b'class="review-edited">Edited <time' in body

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from crawler.demo.base import BuildOptions
+from crawler.demo.server import PLATFORMS, ground_truth
+from crawler.demo.world import RECRUITMENT_TEXTS, recruiters, recruitment_template
 from crawler.models import Listing
+from crawler.plugins import TrawlerPluginManager, get_plugin_manager
+from crawler.query.counters import RISK_BANDS
 from plugins.indicators import LexiconError, enrich, get_matcher
 from plugins.indicators.lexicon import load_lexicon
 from plugins.indicators.matcher import Matcher, fold
@@ -146,6 +152,15 @@ def test_positions_in_every_field_and_valid_listing() -> None:
         ("护照由公司保管", "zh", {"passport_retained"}),
         ("Wir zahlen deinen Flug", None, {"travel_paid"}),  # no language: every lexicon
         ("Wir zahlen deinen Flug", "xx", {"travel_paid"}),  # a language without a lexicon: every lexicon
+        ("молодих дівчат", "uk", {"young_women_wanted"}),
+        ("Шукаємо МОЛОДИХ дівчат", "uk", {"young_women_wanted"}),
+        ("ЖИЛЬЁ ПРЕДОСТАВЛЯЕМ, опыт не нужен", "ru", {"accommodation_provided", "no_experience"}),
+        ("Fără experiență, cazare asigurată", "ro", {"no_experience", "accommodation_provided"}),
+        ("Transport și viză plătite", "ro", {"travel_paid", "visa_arranged"}),
+        ("Reise und Visum bezahlt", "de", {"travel_paid", "visa_arranged"}),
+        ("Zakwaterowanie zapewnione, bez doświadczenia", "pl", {"accommodation_provided", "no_experience"}),
+        ("No experience with this software", "en", set()),
+        ("Travel insurance paid", "en", set()),
     ],
 )
 def test_case_accents_and_inflection(text: str, language: str | None, expected: set[str]) -> None:
@@ -230,3 +245,94 @@ def test_broken_file_during_a_crawl_raises_each_time(monkeypatch: pytest.MonkeyP
 def test_missing_folder_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(LexiconError, match="does not exist"):
         load_lexicon((str(tmp_path / "nope"),))
+
+
+# -- the demo generator's recruitment ads ---------------------------------------------------------------------------
+
+# What each recruitment template of the demo generator (crawler/demo/world.py RECRUITMENT_TEXTS) says, in lexicon
+# ids: hand labels by template key. The texts themselves are read from the generator's ground truth.
+TEXTBOOK_AD = frozenset(
+    {"travel_paid", "visa_arranged", "accommodation_provided", "no_experience", "young_women_wanted"}
+)
+DEMO_TEMPLATE_INDICATORS = {
+    "recruitment:en:0": TEXTBOOK_AD,
+    # "flight ticket paid by us, we keep your passport safe"
+    "recruitment:en:1": frozenset({"travel_paid", "passport_retained"}),
+    "recruitment:de:0": TEXTBOOK_AD,
+    "recruitment:ro:0": TEXTBOOK_AD,
+    "recruitment:es:0": TEXTBOOK_AD,
+    "recruitment:uk:0": TEXTBOOK_AD,
+    "recruitment:pl:0": TEXTBOOK_AD,
+}
+HIGH_RISK = dict(RISK_BANDS)["high"]
+MEDIUM_RISK = dict(RISK_BANDS)["medium"]
+
+
+@pytest.fixture(scope="module")
+def demo_truth() -> list[dict]:
+    """Every listing of the demo platforms as the generator wrote it (placeholder URLs: no server is needed)."""
+    urls = {e.name: f"http://{e.name}.invalid" for e in PLATFORMS}
+    return [item for items in ground_truth(BuildOptions(), urls).values() for item in items]
+
+
+def _recruitment_key(item: dict) -> str | None:
+    keys = [k for k in (item.get("_truth") or {}).get("text_templates", []) if k.startswith("recruitment:")]
+    return keys[0] if keys else None
+
+
+def _crawled(item: dict, pm: TrawlerPluginManager) -> dict:
+    """The listing as a crawl's enrichment hook chain leaves it (language detected first, then indicators)."""
+    raw = copy.deepcopy({k: v for k, v in item.items() if k != "_truth"})
+    pm.hook.trawler_enrich_listing(listing=raw, profile=None)
+    return raw
+
+
+def test_every_demo_recruitment_template_is_labelled() -> None:
+    templates = {recruitment_template(p, v) for p in recruiters() for v in range(len(RECRUITMENT_TEXTS[p.language]))}
+    assert templates == set(DEMO_TEMPLATE_INDICATORS)
+
+
+def test_demo_recruitment_ads_are_flagged_and_outrank_clean_postings(demo_truth: list[dict]) -> None:
+    pm = get_plugin_manager()
+    ads = [(item, key) for item in demo_truth if (key := _recruitment_key(item))]
+    # Clean: no recruiter behind it, no planted text, no repost, and not on the forum, whose boards discuss
+    # recruitment offers and quote their wording ("The offer says accommodation is included but...").
+    clean = [
+        item
+        for item in demo_truth
+        if item["platform_type"] != "forum"
+        and not {"persons", "text_templates", "repost_of"} & set(item.get("_truth") or {})
+    ]
+    assert {key for _, key in ads} == set(DEMO_TEMPLATE_INDICATORS)
+    assert len(clean) >= 200
+    clean_crawled = [_crawled(item, pm) for item in clean]
+    assert [(c["_id"], c["indicators"]) for c in clean_crawled if c["indicators"]] == []
+    clean_risk = max(c["risk"]["score"] for c in clean_crawled)
+    assert clean_risk == 0.0
+    for item, key in ads:
+        # The ad read in the language the generator wrote it in: every labelled indicator, and a high risk.
+        listing = {k: v for k, v in item.items() if k != "_truth"} | {"language": key.split(":")[1]}
+        enrich(listing, get_matcher())
+        found = {m["id"] for m in listing["indicators"]}
+        assert DEMO_TEMPLATE_INDICATORS[key] <= found, (item["_id"], found)
+        assert listing["risk"]["score"] >= HIGH_RISK, (item["_id"], listing["risk"])
+        # As a crawl stores it: the language plugin may take a mixed listing for English (a Romanian ad under an
+        # English title), and then only the English lexicon is searched; it still ranks above every clean posting.
+        assert _crawled(item, pm)["risk"]["score"] > clean_risk, item["_id"]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "score"),
+    [
+        ("Accommodation provided.", "en", 0.5),
+        ("Keine Erfahrung nötig.", "de", 0.5),
+        ("Cautam fete tinere.", "ro", 1.5),
+        ("Sin experiencia, alojamiento incluido.", "es", 1.0),
+        ("Young women wanted. No experience needed. Free accommodation.", "en", 2.5),
+        ("Travel and visa paid, accommodation provided, no experience needed, young women wanted.", "en", 6.0),
+    ],
+)
+def test_weak_recruitment_wording_alone_stays_low(text: str, language: str, score: float) -> None:
+    listing = {"body": text, "language": language}
+    enrich(listing, get_matcher())
+    assert listing["risk"]["score"] == score

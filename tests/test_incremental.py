@@ -20,7 +20,10 @@ from crawler.demo import forum, market, reviews
 from crawler.demo.base import BuildOptions
 from crawler.demo.market import build as build_market
 from crawler.demo.process import DemoServer
+from crawler.demo.reviews import FEED_PER_PAGE
+from crawler.demo.reviews import build as build_reviews
 from crawler.incremental.schedule import RevisitPolicy
+from crawler.incremental.state import PageState, PageStateStore, anchor_key
 from crawler.profiles import ProfileError, load_profile
 from tests.conftest import EXTRACTION_ONLY, MongoServer, _free_port_base, run_cli
 
@@ -77,6 +80,59 @@ def test_profile_incremental_section_is_validated(tmp_path: Path) -> None:
     assert (error.source, error.field) == (str(bad), "incremental.stop")
 
 
+# -- the page-state store: markers recorded when the page is fetched, by whichever request fetches it ---------------
+
+
+def _fetched(store: PageStateStore, url: str, marker: str | None = None) -> PageState:
+    return store.fetched(url, now=NOW, changed=True, interval_s=3600, etag='"e"', last_modified=None, body=b"<p>x</p>",
+                         content_type="text/html", marker=marker, head=None)  # fmt: skip
+
+
+def test_row_and_anchor_markers_wait_for_the_fetch_of_their_page(db: pymongo.database.Database) -> None:
+    store = PageStateStore(db, "s")
+    # A list row's request was dropped as a duplicate of a "featured" link's, which fetched the page without
+    # the marker: the row's marker is recorded all the same, at that fetch.
+    store.expect_marker("http://h/ad/1", "row-1")
+    store.expect_anchor("http://h/biz/x?page=2", "review-7", "feed-7")
+    store.expect_anchor("http://h/biz/x?page=2", "review-9", "feed-9")
+    assert store.get("http://h/ad/1") is None and store.get("http://h/biz/x?page=2") is None  # nothing before
+    assert _fetched(store, "http://h/ad/1").marker == "row-1"
+    page = _fetched(store, "http://h/biz/x?page=2#review-7")  # the fragment names no other page
+    assert (page.marker, page.anchors) == (None, {anchor_key("review-7"): "feed-7", anchor_key("review-9"): "feed-9"})
+    store.set_anchor(page, "review-7", "feed-7b")  # a later row, once the page was fetched in this run
+    assert _fetched(store, "http://h/ad/1", marker="row-2").marker == "row-2"  # the request's own marker wins
+    store.close()
+    again = PageStateStore(db, "s")
+    assert again.load() == 2
+    assert again.get("http://h/ad/1").marker == "row-2"
+    assert again.get("http://h/biz/x?page=2").anchors == {anchor_key("review-7"): "feed-7b",
+                                                          anchor_key("review-9"): "feed-9"}  # fmt: skip
+    again.close()
+
+
+def test_a_row_request_dropped_as_a_duplicate_keeps_its_marker_for_a_page_another_worker_fetches(
+    db: pymongo.database.Database,
+) -> None:
+    from types import SimpleNamespace
+
+    import scrapy
+
+    from crawler.incremental.markers import ROW_MARKER, duplicate_dropped
+
+    # Worker B fetched the ad through a "featured" link (no marker); worker A saw its list row afterwards, and the
+    # shared queue dropped A's row request as a duplicate. Only A knows the row's marker: it is stored by A.
+    fetcher, lister = PageStateStore(db, "s"), PageStateStore(db, "s")
+    _fetched(fetcher, "http://h/ad/1")
+    fetcher.close()
+    duplicate_dropped(SimpleNamespace(page_states=lister), scrapy.Request("http://h/ad/1", meta={ROW_MARKER: "row-1"}))
+    duplicate_dropped(SimpleNamespace(page_states=lister), scrapy.Request("http://h/ad/2"))  # not from a row
+    lister.close()
+    again = PageStateStore(db, "s")
+    assert again.load() == 1
+    assert again.get("http://h/ad/1").marker == "row-1"
+    again.close()
+
+
 # -- the demo generators' change_fraction ----------------------------------------------------------------------------
 
 
@@ -113,11 +169,12 @@ class Recrawls:
     port_base: int
     runs: int = 0
 
-    def crawl(self, options: BuildOptions, *extra: str) -> dict:
+    def crawl(self, options: BuildOptions, *extra: str, platform: str = "market") -> dict:
         self.runs += 1
         stats_file = self.var / f"stats-{self.runs}.json"
-        with DemoServer(options, self.port_base, only="market") as server:
-            args = ["crawl", SITE, "--no-progress", "--set", f"TRAWLER_STATS_FILE={stats_file}", *extra]
+        with DemoServer(options, self.port_base, only=platform) as server:
+            site = f"demo-{platform}"
+            args = ["crawl", site, "--no-progress", "--set", f"TRAWLER_STATS_FILE={stats_file}", *extra]
             result = run_cli(args, {**self.env, **server.env})
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-4000:]
         return json.loads(stats_file.read_text())
@@ -217,3 +274,52 @@ def test_recrawl_fetches_only_what_changed(recrawls: Recrawls) -> None:
     assert recrawls.db.listing_versions.count_documents({}) == versions_before + len(edited)
     removed = {d["_id"] for d in recrawls.db.listings.find({"crawl.removed_at": {"$ne": None}}, {"_id": 1})}
     assert removed == taken_down
+
+
+# -- recrawls of the demo review site --------------------------------------------------------------------------------
+
+REVIEWS = "demo-reviews"
+
+
+def test_review_recrawl_refetches_only_the_pages_of_edited_reviews(recrawls: Recrawls) -> None:
+    # depth 4: 84 businesses, 889 reviews; 1% of the listings is 10 edited reviews.
+    first_options = BuildOptions(seed=7, scale=1, now=NOW, depth=DEPTH)
+    changed_options = BuildOptions(seed=7, scale=1, now=NOW, depth=DEPTH, change_fraction=0.01)
+    plain, site = build_reviews(first_options), build_reviews(changed_options)
+    changed = {f"{REVIEWS}:review:{native}" for _kind, native in site.changed}
+    assert len(changed) == 10
+
+    # The first crawl walks the site's structure and, to record its rows, the latest-activity feed:
+    # robots.txt, the home page, the category directory, every business list page, every review page, the feed.
+    first = recrawls.crawl(first_options, platform="reviews")
+    structure = 3 + sum(c.list_pages for c in plain.categories) + sum(b.review_pages for b in plain.businesses)
+    assert _pages(first) == structure + plain.feed_pages == 3 + 18 + 160 + 10
+    assert first["trawler/listings_new"] == len(plain.truth("http://h", REVIEWS)) == 973
+    assert first.get("trawler/incremental/anchors_changed", 0) == 0  # a first crawl requests no feed row
+
+    # 10 reviews edited: they head the feed, and nothing else on the lists changed. Requested: robots.txt, the
+    # home page, the directory, the first list page of each category (all cards unchanged: stop), the feed
+    # up to its first page without an edit, and the one review page holding each edited review.
+    second = recrawls.crawl(changed_options, platform="reviews")
+    by_id = {review.id: review for review in site.reviews}
+    edited_pages = {(r.business.slug, r.business.page_of(r)) for r in (by_id[native] for _k, native in site.changed)}
+    feed_walked = min(-(-len(changed) // FEED_PER_PAGE) + 1, site.feed_pages)
+    assert (len(edited_pages), feed_walked) == (10, 2)
+    assert _pages(second) == 3 + len(site.categories) + feed_walked + len(edited_pages) == 18
+    assert _pages(second) <= 0.10 * _pages(first)
+    assert second["trawler/incremental/anchors_changed"] == len(changed)
+    assert second["trawler/incremental/pages_not_modified"] == 3 + len(site.categories)  # 304s: all but those
+    assert second["trawler/listings_updated"] == len(changed)
+    assert second.get("trawler/listings_new", 0) == 0
+    versions = {d["listing_id"] for d in recrawls.db.listing_versions.find({"listing_id": {"$regex": "^demo-rev"}})}
+    assert versions == changed
+    assert recrawls.db.listings.count_documents({"site": REVIEWS, "crawl.removed_at": {"$ne": None}}) == 0
+    for listing_id in changed:
+        doc = recrawls.db.listings.find_one({"_id": listing_id})
+        assert (doc["crawl"]["version"], doc["body"].endswith("it was the same.")) == (2, True)
+
+    # Nothing changed since: the same fixed pages and the feed's first page, all answered 304.
+    third = recrawls.crawl(changed_options, platform="reviews")
+    assert _pages(third) == third["trawler/incremental/pages_not_modified"] == 3 + len(site.categories) + 1
+    assert third.get("trawler/listings_extracted", 0) == 0
+    assert third.get("trawler/incremental/anchors_changed", 0) == 0

@@ -36,6 +36,7 @@ from crawler.query import (
 from crawler.query.counters import stored_facets
 from crawler.query.models import Sort, Status
 from crawler.query.search import iter_search
+from crawler.query.tokens import TOKENS_VERSION
 from crawler.storage.entities import listings_sharing
 from tests.conftest import MongoServer, run_cli, start_demo
 
@@ -110,10 +111,14 @@ def _all_pages(db: Any, params: SearchParams, **kwargs: Any) -> list[str]:
 
 def test_every_truth_listing_is_stored_with_its_search_data(crawled: Crawled) -> None:
     assert set(crawled.stored) == set(crawled.truth)
+    # The crawl wrote the search terms when it ended (crawler/query/terms.py), one document per listing.
+    terms = {doc["_id"]: doc for doc in crawled.db.listing_terms.find({})}
+    assert set(terms) == set(crawled.truth)
     for doc in crawled.stored.values():
-        assert doc["search"]["v"] == 1
+        assert doc["search"]["v"] == TOKENS_VERSION
         when = doc.get("posted_at") or doc["crawl"]["first_seen"]
-        assert doc["search"]["ts"] == when.timestamp()
+        assert doc["search"]["ts"] == when.timestamp() == terms[doc["_id"]]["ts"]
+        assert "tokens" not in doc["search"]
         # Derived data is not content: the stored hash is the hash of the content alone.
         assert document_hash(doc) == doc["crawl"]["content_hash"]
 
@@ -284,7 +289,7 @@ def test_windowed_search_finds_what_reading_all_candidates_finds(crawled: Crawle
     ):
         assert _all_pages(crawled.db, params, candidate_cap=0) == _all_pages(crawled.db, params)
     page = search(crawled.db, SearchParams(text="the", limit=5), candidate_cap=0)
-    assert page.plan.strategy == "windows" and page.plan.index == "search.tokens_1_search.ts_-1"
+    assert page.plan.strategy == "windows" and page.plan.index == "listing_terms.tokens_1_ts_-1"
 
 
 def test_a_cursor_only_continues_its_own_search(crawled: Crawled) -> None:
@@ -495,8 +500,37 @@ def test_reindex_restores_search_data_and_counters(db: Any) -> None:
     ListingWriter(db).write([Pending(x, datetime(2026, 1, 1, tzinfo=UTC), "r") for x in listings])
     before = stored_facets(db)
     db.listings.update_many({}, {"$unset": {"search": ""}})  # as stored before the query layer existed
+    db.listing_terms.delete_many({})
     db.facet_counts.delete_many({})
     assert search(db, SearchParams(text="cafe")).items == []
     assert reindex(db) == 3
     assert sorted(r.id for r in search(db, SearchParams(text="CAFÉ")).items) == ["s:post:0", "s:post:1", "s:post:2"]
     assert stored_facets(db) == before
+
+
+def test_a_crawl_writer_leaves_search_terms_to_the_indexer_which_catches_up_once(db: Any) -> None:
+    from datetime import UTC, datetime
+
+    from crawler.models import Listing
+    from crawler.query.terms import catch_up, checkpoint
+    from crawler.storage.writer import ListingWriter, Pending
+
+    def listing(n: int, body: str) -> Listing:
+        return Listing(site="s", platform_type="forum", kind="post", url=f"http://x/{n}", native_id=str(n), body=body)
+
+    writer = ListingWriter(db, index_terms=False)  # as the crawl's pipeline writes
+    writer.write([Pending(listing(n, f"Visa paid {n}"), datetime(2026, 1, 1, tzinfo=UTC), "r1") for n in range(4)])
+    assert search(db, SearchParams(text="visa")).items == []  # stored, not yet findable by word
+    assert db.listing_terms.count_documents({}) == 0
+    assert catch_up(db) == 4
+    assert sorted(r.id for r in search(db, SearchParams(text="visa")).items) == [f"s:post:{n}" for n in range(4)]
+    newest = max(d["crawl"]["written_at"] for d in db.listings.find({}, {"crawl.written_at": 1}))
+    assert checkpoint(db) == newest
+    # The overlap re-reads the last pass's listings, but writes nothing for unchanged terms.
+    assert catch_up(db) == 0
+    # One listing edited, one unchanged: only the edited one gets new terms.
+    writer.write([Pending(listing(1, "Passport kept"), datetime(2026, 1, 2, tzinfo=UTC), "r2")])
+    writer.write([Pending(listing(2, "Visa paid 2"), datetime(2026, 1, 2, tzinfo=UTC), "r2")])
+    assert catch_up(db) == 1
+    assert sorted(r.id for r in search(db, SearchParams(text="visa")).items) == ["s:post:0", "s:post:2", "s:post:3"]
+    assert [r.id for r in search(db, SearchParams(text="passport")).items] == ["s:post:1"]

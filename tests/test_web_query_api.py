@@ -9,41 +9,24 @@ from pathlib import Path
 import pytest
 from pymongo.database import Database
 
-from crawler.models import Listing
 from crawler.storage.entities import upsert as upsert_entities
 from crawler.storage.schema import ensure_indexes
 from crawler.storage.writer import ListingWriter, Pending
 from tests.conftest import MongoServer
-from tests.webapp import Web, running_app, signed_in
+from tests.webapp import Web, ad, running_app, signed_in
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-
-def _ad(site: str, native_id: str, title: str, phone: str | None) -> Listing:
-    return Listing.model_validate(
-        {
-            "site": site,
-            "platform_type": "marketplace",
-            "kind": "ad",
-            "url": f"http://127.0.0.1/{site}/{native_id}",
-            "native_id": native_id,
-            "title": title,
-            "body": f"{title}. Write today.",
-            "contacts": {"phones": [phone] if phone else []},
-            "posted_at": T0,
-        }
-    )
 
 
 @pytest.fixture
 def web(mongo: MongoServer, db: Database, tmp_path: Path) -> Iterator[Web]:
     ensure_indexes(db)
     ads = [
-        _ad("m1", "1", "Hostess jobs in Dubai, visa paid", "+447700900123"),
-        _ad("m2", "2", "Hostesses wanted in Dubai", "+447700900123"),
-        _ad("m1", "3", "Sofa for sale", None),
+        ad("m1", "1", "Hostess jobs in Dubai, visa paid", "+447700900123", posted_at=T0),
+        ad("m2", "2", "Hostesses wanted in Dubai", "+447700900123", posted_at=T0),
+        ad("m1", "3", "Sofa for sale", None, posted_at=T0),
     ]
-    result = ListingWriter(db).write([Pending(ad, T0, "run-1") for ad in ads])
+    result = ListingWriter(db).write([Pending(listing, T0, "run-1") for listing in ads])
     upsert_entities(db, (doc for doc, _ in result.stored))
     yield from running_app(mongo, db, tmp_path)
 

@@ -21,6 +21,7 @@ from pymongo.monitoring import CommandListener, CommandStartedEvent
 from crawler.accounts.passwords import hash_password
 from crawler.accounts.ratelimit import LoginLimit
 from crawler.accounts.roles import Role
+from crawler.models import Listing
 from crawler.storage.connection import DatabaseConfig
 from crawler.storage.schema import AUDIT_LOG, USERS
 from crawler.web import WebSettings, create_app
@@ -68,6 +69,23 @@ class Web:
             {k: e[k] for k in ("actor", "action", "params", "ip", "role", "via")}
             for e in self.db[AUDIT_LOG].find(query).sort("_id", 1)
         ]
+
+
+def ad(site: str, native_id: str, title: str, phone: str | None = None, posted_at: datetime | None = None) -> Listing:
+    """A small marketplace ad, optionally with a phone: what the web and watchlist tests store."""
+    return Listing.model_validate(
+        {
+            "site": site,
+            "platform_type": "marketplace",
+            "kind": "ad",
+            "url": f"http://127.0.0.1/{site}/{native_id}",
+            "native_id": native_id,
+            "title": title,
+            "body": f"{title}. Write today.",
+            "contacts": {"phones": [phone] if phone else []},
+            "posted_at": posted_at,
+        }
+    )
 
 
 def make_app(mongo: MongoServer, db_name: str, var_dir: Path, recorder: CommandRecorder | None = None) -> FastAPI:

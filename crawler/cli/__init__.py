@@ -19,6 +19,7 @@ from crawler.cli import (
     scheduler,
     schema,
     sites,
+    watch,
 )
 from crawler.cli import serve as web_serve
 from crawler.cli import users as accounts
@@ -44,6 +45,7 @@ app.command("show")(query.show_command)
 app.command("entity")(query.entity_command)
 app.command("pivot")(query.pivot_command)
 app.command("export")(query.export_command)
+app.command("index")(query.index_command)
 app.command("reindex")(query.reindex_command)
 app.command("listings", hidden=True)(listings.listings)  # the first name of `search`, kept as an alias
 app.add_typer(runs.app, name="runs")
@@ -55,6 +57,7 @@ app.command("seed")(scaleout.seed)
 app.command("worker")(scaleout.worker)
 app.add_typer(accounts.app, name="users")
 app.command("serve")(web_serve.serve)
+app.add_typer(watch.app, name="watch")
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""``trawler search | show | entity | pivot | export | reindex``: the analyst's commands over the query layer.
+"""``trawler search | show | entity | pivot | export | index | reindex``: the analyst's commands over the query layer.
 
 Each command builds typed parameters (crawler/query/models.py), asks the query
 layer, and renders its answer: a table for people, ``--json``/``--jsonl``/
@@ -428,6 +428,19 @@ def export_command(
             stream.close()
     if progress:
         err_console.print(f"exported {count} listings" + (f" to {escape(str(out))}" if out else ""))
+
+
+def index_command() -> None:
+    """Make listings written since the last pass findable by word search (crawls do this when they end).
+
+    A crawl writes each listing's search terms after it finishes (and every SEARCH_TERMS_INTERVAL seconds during a
+    long one); `trawler serve` catches up every minute. Run this after `scrapy crawl` or distributed workers if
+    no analyst server is running. Cheap: only what was written since the last pass is read.
+    """
+    from crawler.query.terms import catch_up
+
+    written = catch_up(_db(), progress=lambda n: err_console.print(f"{n} listings...") if n % 5000 == 0 else None)
+    console.print(f"search terms written for {written} listings")
 
 
 def reindex_command() -> None:

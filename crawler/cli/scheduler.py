@@ -51,6 +51,8 @@ def run(
     Schedules come from the profiles' `schedule` field; next run times are kept in MongoDB.
     A restart loses nothing, and runs missed while stopped are made up by one run, not a burst.
     Several schedulers may share a database; a site's lease keeps crawls of one site from overlapping.
+    A distributed schedule (`distributed: true` in the schedule, or TRAWLER_SCHEDULER_DISTRIBUTED) seeds
+    the crawl into Redis for `trawler worker`s instead (docs/deployment.md).
     SIGTERM or Ctrl-C: no new runs, running crawls stop gracefully (status "interrupted"), and the next
     start crawls them again (trigger "retry"). See docs/scheduling.md.
     """
@@ -60,7 +62,8 @@ def run(
     for name in sites:
         if name not in found.profiles:
             fail(f"no valid site profile named {name!r}", "list them with: trawler sites")
-    scheduled = scheduled_sites(found.profiles, sites or None)
+    distributed = settings.getlist("TRAWLER_SCHEDULER_DISTRIBUTED")
+    scheduled = scheduled_sites(found.profiles, sites or None, distributed)
     if not scheduled:
         fail("no site profile has a schedule", "add e.g. `schedule: every 6h` to a profile (docs/scheduling.md)")
     console.print(prepare_database(settings))
@@ -80,6 +83,7 @@ def run(
         if stop_timeout is None
         else stop_timeout,
         unscheduled=sorted(set(found.profiles) - {s.site for s in scheduled}) if not sites else [],
+        settings=settings,
     )
     stop = threading.Event()
 

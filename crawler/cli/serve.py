@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 from collections.abc import Sequence
 
 import typer
@@ -15,7 +16,10 @@ from crawler.accounts.users import local_login
 from crawler.cli.common import console, err_console, fail
 from crawler.cli.crawl import prepare_database
 from crawler.crawling import project_settings
+from crawler.query.terms import keep_caught_up
 from crawler.storage.connection import DatabaseConfig, database_config, open_database
+
+TERMS_CATCH_UP_S = 60.0
 
 
 def _is_loopback(host: str) -> bool:
@@ -54,6 +58,12 @@ def run_server(
             "[yellow]serving beyond this machine: put a TLS proxy in front (docs/web.md), "
             "otherwise passwords and cookies cross the network in clear[/]"
         )
+    # Listings written by `scrapy crawl` or distributed workers become searchable within a minute.
+    stop = threading.Event()
+    keeper = threading.Thread(
+        target=keep_caught_up, args=(open_database(config), TERMS_CATCH_UP_S, stop), name="search-terms", daemon=True
+    )
+    keeper.start()
     console.print(f"Trawler analyst web page: [bold]http://{escape(host)}:{port}/[/]  (Ctrl-C stops)")
     for note in notes:
         console.print(note)
@@ -68,6 +78,7 @@ def run_server(
         server_header=False,
         log_level="warning",
     )
+    stop.set()
 
 
 def serve(

@@ -43,17 +43,26 @@ def seed(
     sites: list[str] = typer.Argument(..., help="Site profile names (see `trawler sites`)."),
     force: bool = typer.Option(False, "--force", help="Replace a crawl of a site that is still in progress."),
     sets: list[str] = typer.Option([], "--set", "-s", help="Override a Scrapy or Trawler setting: NAME=VALUE."),
+    full: bool = typer.Option(
+        False, "--full", help="An incremental site: fetch every page this time, unconditionally (docs/incremental.md)."
+    ),
 ) -> None:
     """Start a distributed crawl of each SITE: queue its start requests in Redis, once, for `trawler worker`s.
 
     Replaces the site's previous distributed crawl (its queue and seen set are deleted), so a site can be
-    crawled again; refuses while that crawl is still being worked on, unless --force. Prints each crawl id;
+    crawled again; refuses while that crawl is still being worked on, unless --force, and while another
+    crawl holds the site's lease (a plain `trawler crawl`). The crawl holds the lease until its workers are
+    done. An incremental site (docs/incremental.md) is recrawled incrementally by every worker, and its
+    stored pages due by their revisit interval are queued with the start requests. Prints each crawl id;
     the crawl's run record has it as its _id.
     """
     from crawler.scaleout.seeding import SeedError
     from crawler.scaleout.seeding import seed as seed_crawl
 
-    settings = project_settings(_parse_sets(sets))
+    overrides = _parse_sets(sets)
+    if full:
+        overrides["TRAWLER_INCREMENTAL_FULL"] = "1"
+    settings = project_settings(overrides)
     _check(settings, sites)
     _redis(settings)
     console.print(prepare_database(settings))
@@ -65,6 +74,8 @@ def seed(
         if seeded.replaced:
             console.print(f"replaced crawl {escape(seeded.replaced)}")
         console.print(f"seeded crawl {escape(seeded.crawl_id)}: {seeded.queued} start requests queued")
+        if seeded.incremental != "off":
+            console.print(f"  {seeded.incremental} recrawl; {seeded.due} of them stored pages due for a revisit")
 
 
 def worker(
@@ -83,6 +94,8 @@ def worker(
     Every worker pops pages from the crawl's shared queue, queues the pages they link to, and writes
     listings to MongoDB (MONGO_URI; all workers must use the same one). A crawl ends when its queue is
     empty and every worker is idle; the worker then waits for the next seed, up to --max-idle seconds.
+    Workers keep the crawl's lease on the site alive; a crawl whose site another crawl holds (a plain
+    `trawler crawl`) waits until the site is free.
     SIGTERM (or Ctrl-C): take nothing more, finish the requests taken, leave the crawl to the other workers
     (or to the next one started); a second SIGTERM stops at once. Exits 1 if a crawl it took part in did not
     finish (stopped included).

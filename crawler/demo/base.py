@@ -32,8 +32,9 @@ class BuildOptions:
         2 = revision 1, and a few marketplace ads taken down.
     :param now: the moment relative dates are rendered against.
     :param change_fraction: share of the listings changed (seeded) on top of ``revision``, for incremental
-        recrawl tests: the changed threads/ads/businesses move to the top of their lists with a new
-        "last activity"/"updated" date, as platforms sorted by activity show them. 0 = off.
+        recrawl tests: the changed threads/ads move to the top of their lists with a new "last activity"/
+        "updated" date, as platforms sorted by activity show them; edited reviews head the review site's
+        latest-activity feed. 0 = off.
     :param depth: items per list (forum topics per board, ads per category, businesses per category) are
         multiplied by this; 1 = the usual shallow demo lists. Real boards and categories are deep.
     """

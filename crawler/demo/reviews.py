@@ -6,6 +6,8 @@ Layout (all links root-relative)::
     /categories             category directory
     /c/<category>[?page=N]  business cards, 5 per page ("Next ›", rel=next)
     /biz/<slug>[?page=N]    business page: header, contact box, reviews 8 per page
+    /latest[?page=N]        latest review activity, 20 per page, newest (posted or edited) first, the
+                            latest 200 only; each row links to the review on its business page
     /user/<id>              reviewer profile (linked from every review; not crawled)
     /about                  static page
     /write-review?biz=...   linked, disallowed by robots.txt (not served)
@@ -45,6 +47,8 @@ PLATFORM_TYPE = "review"
 BUSINESSES_PER_CATEGORY = 7
 BUSINESSES_PER_PAGE = 5
 REVIEWS_PER_PAGE = 8
+FEED_PER_PAGE = 20
+FEED_LIMIT = 200  # the latest-activity feed shows this many reviews, as real "latest reviews" pages do
 MAX_REVIEWS = 25
 PLANTED_PER_AGENCY_CATEGORY = 3
 RELATIVE_TOLERANCE_S = 120
@@ -246,6 +250,12 @@ class Review:
     owner_response: OwnerResponse | None = None
     persons: list[str] = field(default_factory=list)
     text_template: str | None = None  # ground truth for near-duplicates: the reused template its text is made of
+    edited_at: datetime | None = None  # change_fraction: when its author edited it ("Edited <date>")
+
+    @property
+    def activity_at(self) -> datetime:
+        """The latest-activity feed's sort key: the edit if any, else the posting."""
+        return self.edited_at or self.posted_at
 
 
 @dataclass
@@ -329,7 +339,6 @@ class ReviewSite:
         if options.revision >= 1:
             self._apply_revision()
         self.changed: list[tuple[str, str]] = []  # (kind, native_id) of the listings change_fraction changed
-        self.updated: dict[str, str] = {}  # business slug -> the "Updated ..." note on its card
         if options.change_fraction > 0:
             self._apply_changes()
 
@@ -342,27 +351,30 @@ class ReviewSite:
         return [r for b in self.businesses for r in b.reviews]
 
     def _apply_changes(self) -> None:
-        """BuildOptions.change_fraction: edit a seeded share of the listings (reviews); a business with an edited
-        review moves to the top of its category with an "Updated" note on its card."""
+        """BuildOptions.change_fraction: a seeded share of the listings (reviews) edited by their authors. As on
+        real review sites, an edited review stays where it is on its business's pages (they are sorted by posting
+        date), is marked "Edited <date>", and moves to the top of the latest-activity feed; the business card
+        (rating, review count, latest review) does not change."""
         rng = random.Random(f"{NAME}-{self.options.seed}-changes")
         reviews = self.reviews
         count = max(1, round((len(reviews) + len(self.businesses)) * self.options.change_fraction))
         for minutes, review in enumerate(rng.sample(reviews, min(count, len(reviews))), start=1):
             review.paragraphs = [*review.paragraphs, _CHANGE_NOTE]
+            review.edited_at = (self.options.now - timedelta(minutes=minutes)).astimezone(UTC).replace(second=0)
             self.changed.append(("review", review.id))
-            business = review.business
-            if business is not None and business.slug not in self.updated:
-                self.updated[business.slug] = "Updated " + format_date(
-                    self.options.now - timedelta(minutes=minutes), "en", "text"
-                )
 
-    def list_order(self, category: Category) -> list[Business]:
-        """The businesses as the category's list pages show them: recently updated ones first (change_fraction),
-        then the usual order. Other blocks (a business page's "more in this category") keep the usual order."""
-        if not self.updated:
-            return category.businesses
-        rank = {slug: n for n, slug in enumerate(self.updated)}
-        return sorted(category.businesses, key=lambda b: rank.get(b.slug, len(rank)))
+    def feed(self) -> list[Review]:
+        """The latest-activity feed: the newest reviews by posting or edit, at most FEED_LIMIT."""
+        ordered = sorted(self.reviews, key=lambda r: (r.activity_at, r.id), reverse=True)
+        return ordered[:FEED_LIMIT]
+
+    @property
+    def feed_pages(self) -> int:
+        return max(1, -(-min(len(self.reviews), FEED_LIMIT) // FEED_PER_PAGE))
+
+    @staticmethod
+    def feed_path(page: int) -> str:
+        return "/latest" if page == 1 else f"/latest?page={page}"
 
     def _apply_revision(self) -> None:
         """Edit a fixed, seeded ~5% of the listings: business descriptions and review texts."""

@@ -172,6 +172,10 @@ def render_home(site: ReviewSite) -> bytes:
   </ul>
   <p><a class="all-categories" href="/categories">See all categories ›</a></p>
 </section>
+<section class="home-latest">
+  <h2>What people are saying</h2>
+  <p><a class="latest-reviews" href="/latest">Latest reviews ›</a></p>
+</section>
 <section class="home-top">
   <h2>Top rated this month</h2>
   <ul class="top-list">
@@ -203,9 +207,28 @@ reviews on request of a business. Businesses can answer reviews publicly.</p>
     return _layout(f"About {BRAND}", main, canonical="/about", body_class="page-about")
 
 
-def _biz_card(business: Business, updated: str | None = None) -> str:
-    snippet = business.description[0]
-    snippet = snippet if len(snippet) <= 140 else snippet[:137].rstrip() + "…"
+def _shown_date(review: Review) -> str:
+    """A date as cards and the feed show it: relative dates as the review page shows them, others in English."""
+    from crawler.demo.reviews import format_date
+
+    return review.posted_at_raw if review.date_mode == "relative" else format_date(review.posted_at, "en", "time")
+
+
+def _edit_date(review: Review) -> str:
+    from crawler.demo.reviews import format_date
+
+    return format_date(review.edited_at, "en", "time") if review.edited_at else ""
+
+
+def _latest_review(business: Business) -> str:
+    """The card's "latest review" line (reviews are stored newest first): it changes when a review is posted."""
+    if not business.reviews:
+        return ""
+    return f'\n    <p class="latest-review">Latest review: {e(_shown_date(business.reviews[0]))}</p>'
+
+
+def _biz_card(business: Business) -> str:
+    snippet = _snippet(business.description[0])
     return f"""<div class="biz-card" data-biz="{e(business.slug)}">
   <div class="biz-card-body">
     <h3 class="biz-card-title"><a class="biz-link" href="/biz/{e(business.slug)}">{e(business.name)}</a></h3>
@@ -213,7 +236,7 @@ def _biz_card(business: Business, updated: str | None = None) -> str:
     <div class="biz-card-meta"><span class="price-level">{e(business.price_level)}</span> ·
       <span class="biz-card-category">{e(business.category.name)}</span></div>
     {_address(business)}
-    <p class="snippet">{e(snippet)}</p>{f'<p class="biz-updated">{e(updated)}</p>' if updated else ""}
+    <p class="snippet">{e(snippet)}</p>{_latest_review(business)}
   </div>
 </div>"""
 
@@ -222,8 +245,8 @@ def render_category(site: ReviewSite, category: Category, page: int) -> bytes:
     from crawler.demo.reviews import BUSINESSES_PER_PAGE
 
     start = (page - 1) * BUSINESSES_PER_PAGE
-    shown = site.list_order(category)[start : start + BUSINESSES_PER_PAGE]
-    cards = "\n".join(_biz_card(b, getattr(site, "updated", {}).get(b.slug)) for b in shown)
+    shown = category.businesses[start : start + BUSINESSES_PER_PAGE]
+    cards = "\n".join(_biz_card(b) for b in shown)
     others = "\n".join(
         f'<li><a class="category-link" href="/c/{e(c.slug)}">{e(c.name)}</a></li>'
         for c in site.categories
@@ -299,6 +322,13 @@ def _date(review: Review) -> str:
     return f'<span class="review-date">{e(review.posted_at_raw)}</span>'
 
 
+def _edited(review: Review) -> str:
+    if review.edited_at is None:
+        return ""
+    stamp = review.edited_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f' <span class="review-edited">Edited <time datetime="{stamp}">{e(_edit_date(review))}</time></span>'
+
+
 def _review(review: Review, scale: int) -> str:
     author = review.author
     initials = "".join(part[:1] for part in author.name.replace("_", " ").split()[:2]).upper()
@@ -323,7 +353,7 @@ def _review(review: Review, scale: int) -> str:
         <span class="author-count">{count} review{"s" if count != 1 else ""}</span></div>
     </div>
   </div>
-  <div class="review-meta">{_review_rating(review, scale)} {_date(review)}</div>
+  <div class="review-meta">{_review_rating(review, scale)} {_date(review)}{_edited(review)}</div>
   <h3 class="review-title">{e(review.title)}</h3>
   <div class="review-text" lang="{e(review.language)}">
 {paragraphs}
@@ -410,6 +440,46 @@ def render_business(site: ReviewSite, business: Business, page: int) -> bytes:
     return _layout(title, main, canonical=business.page_path(page), head=head, body_class="page-biz")
 
 
+def _snippet(text: str, limit: int = 140) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "…"
+
+
+def _feed_item(review: Review) -> str:
+    """One row of the latest-activity feed, linking to the review on its business page."""
+    business = review.business
+    assert business is not None
+    link = f"{business.page_path(business.page_of(review))}#review-{review.id}"
+    scale = business.category.scale
+    when = f"Edited {_edit_date(review)}" if review.edited_at else _shown_date(review)
+    # The first paragraph only: an author's later addendum does not change a feed row unless it is an edit.
+    return f"""<li class="feed-item" data-review-id="{e(review.id)}">
+  <div class="feed-head"><a class="feed-biz" href="{e(business.page_path(1))}">{e(business.name)}</a>
+    <span class="feed-rating">{review.rating}/{scale}</span></div>
+  <h3 class="feed-title"><a class="feed-review" href="{e(link)}">{e(review.title)}</a></h3>
+  <p class="feed-snippet">{e(_snippet(review.paragraphs[0]))}</p>
+  <div class="feed-meta"><span class="feed-author">{e(review.author.name)}</span> ·
+    <span class="feed-date">{e(when)}</span></div>
+</li>"""
+
+
+def render_feed(site: ReviewSite, page: int) -> bytes:
+    from crawler.demo.reviews import FEED_PER_PAGE
+
+    start = (page - 1) * FEED_PER_PAGE
+    rows = "\n".join(_feed_item(r) for r in site.feed()[start : start + FEED_PER_PAGE])
+    last = site.feed_pages
+    main = f"""<nav class="breadcrumbs"><a href="/">Home</a> › <span>Latest reviews</span></nav>
+<h1>Latest reviews</h1>
+<p class="feed-note">New and edited reviews, most recent first (the latest {len(site.feed())}).</p>
+<ol class="latest-feed">
+{rows}
+</ol>
+{_pagination(site.feed_path, page, last, "feed-pagination", "Feed pages")}"""
+    title = f"Latest reviews - page {page}" if page > 1 else "Latest reviews"
+    head = _page_links(site.feed_path, page, last)
+    return _layout(title, main, canonical=site.feed_path(page), head=head, body_class="page-feed")
+
+
 def render_user(user: User) -> bytes:
     rows = []
     for review in user.reviews:
@@ -443,6 +513,8 @@ def render_site(site: ReviewSite) -> dict[str, Page]:
         "/categories": Page(render_directory(site)),
         "/about": Page(render_about()),
     }
+    for page in range(1, site.feed_pages + 1):
+        pages[site.feed_path(page)] = Page(render_feed(site, page))
     for category in site.categories:
         for page in range(1, category.list_pages + 1):
             pages[category.page_path(page)] = Page(render_category(site, category, page))

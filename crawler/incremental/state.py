@@ -3,7 +3,9 @@
 One document per page (``_id``: a hash of the canonical URL): its validators
 (ETag, Last-Modified), the body as last fetched (zlib, kept only when the server
 sent a validator, since only then can it answer 304 and the page be needed
-again without fetching it), the list-row marker it was reached with, the ids of
+again without fetching it), the list-row marker it was reached with, the
+markers of the rows elsewhere that point at an anchor inside it (a "latest
+reviews" feed row linking to ``?page=3#review-123``: ``anchors``), the ids of
 the listings it produced, and its revisit schedule.
 
 At spider open the states of the site are read once, without bodies (about 200
@@ -29,12 +31,18 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 from w3lib.url import canonicalize_url
 
+from crawler.storage.byid import update_by_ids
 from crawler.storage.schema import LISTINGS
 
 logger = logging.getLogger("trawler.incremental")
 
 PAGE_STATES = "page_states"
 FLUSH_AT = 200  # queued writes that make a batch
+
+
+def anchor_key(fragment: str) -> str:
+    """A fragment as a field name: hashed, since scraped fragments may hold the "." and "$" field names cannot."""
+    return hashlib.sha1(fragment.encode("utf-8")).hexdigest()[:16]
 
 
 def url_key(url: str) -> str:
@@ -58,6 +66,7 @@ class PageState:
     content_type: str | None = None
     fetched_this_run: bool = False
     callback: str | None = None  # the spider method that parsed it (to request it again when it is due)
+    anchors: dict[str, str] = field(default_factory=dict)  # anchor_key(fragment) -> marker of the row linking there
 
     @classmethod
     def from_document(cls, doc: dict[str, Any]) -> PageState:
@@ -75,6 +84,7 @@ class PageState:
             next_due=doc.get("next_due"),
             content_type=doc.get("content_type"),
             callback=doc.get("callback"),
+            anchors=dict(doc.get("anchors") or {}),
         )
 
     def due(self, now: datetime) -> bool:
@@ -90,6 +100,12 @@ class PageStateStore:
         self.site = site
         self.states: dict[str, PageState] = {}
         self.children: dict[str, list[str]] = {}
+        # Row markers of anchors inside pages not fetched yet in this run: recorded when the page is fetched
+        # (200 or 304), never before, so that a failed fetch leaves the row looking changed next time.
+        self.expected_anchors: dict[str, dict[str, str]] = {}
+        # The same for list-row markers: the request carrying the marker may be dropped as a duplicate of one
+        # made through a link outside any row (a "featured" box), which then fetches the page without it.
+        self.expected_markers: dict[str, str] = {}
         self.ops: list[tuple[str, dict[str, Any]]] = []  # (_id, fields to set)
         self.touch: list[str] = []
         self.removed: list[str] = []
@@ -152,13 +168,18 @@ class PageStateStore:
         }
         if changed:
             fields["last_changed"] = now
-        if marker is not None:
+        expected_marker = self.expected_markers.pop(key, None)
+        marker = marker if marker is not None else expected_marker
+        if marker is not None and marker != state.marker:
             state.marker = fields["marker"] = marker
         if callback is not None and callback != state.callback:
             state.callback = fields["callback"] = callback
         if head is not None and head != key and state.head is None:
             state.head = fields["head"] = head
             self.children.setdefault(head, []).append(key)
+        if expected := self.expected_anchors.pop(key, None):
+            state.anchors.update(expected)
+            fields["anchors"] = dict(state.anchors)
         if body is not None:
             digest = hashlib.sha1(body).hexdigest()
             state.etag, state.last_modified, state.content_type = etag, last_modified, content_type
@@ -175,6 +196,30 @@ class PageStateStore:
         whose row request was then filtered as a duplicate: the row seen in the same run describes it."""
         state.marker = marker
         self._queue(state.key, {"site": self.site, "marker": marker})
+
+    def record_marker(self, url: str, marker: str) -> None:
+        """The row marker of ``url``, whichever process fetches the page (workers sharing a Redis queue)."""
+        key = url_key(url)
+        state = self.states.get(key) or PageState(key, url)
+        self.states[key] = state
+        state.marker = marker
+        self._queue(key, {"site": self.site, "url": url, "marker": marker})
+
+    def expect_marker(self, url: str, marker: str) -> None:
+        """A list row showed ``url`` with ``marker``: recorded when the page is fetched in this run, by
+        whichever request fetches it."""
+        self.expected_markers[url_key(url)] = marker
+
+    def expect_anchor(self, url: str, fragment: str, marker: str) -> None:
+        """A row points at ``fragment`` inside ``url`` with ``marker``: recorded once the page is fetched."""
+        self.expected_anchors.setdefault(url_key(url), {})[anchor_key(fragment)] = marker
+
+    def set_anchor(self, state: PageState, fragment: str, marker: str) -> None:
+        """The row marker of an anchor inside a page already fetched in this run."""
+        key = anchor_key(fragment)
+        if state.anchors.get(key) != marker:
+            state.anchors[key] = marker
+            self._queue(state.key, {"site": self.site, "anchors": dict(state.anchors)})
 
     def page_listings(self, url: str, listing_ids: list[str]) -> None:
         """The listings a page produced, so that a later 304 or skip can confirm them without extracting."""
@@ -233,12 +278,12 @@ class PageStateStore:
                 self.collection.bulk_write(updates, ordered=True)
             if touch:
                 # The guard keeps an older write from moving last_seen back.
-                self.listings.update_many(
-                    {"_id": {"$in": touch}, "crawl.last_seen": {"$lt": now}}, {"$set": {"crawl.last_seen": now}}
+                update_by_ids(
+                    self.listings, touch, {"$set": {"crawl.last_seen": now}}, where={"crawl.last_seen": {"$lt": now}}
                 )
             if removed:
-                self.listings.update_many(
-                    {"_id": {"$in": removed}, "crawl.removed_at": None}, {"$set": {"crawl.removed_at": now}}
+                update_by_ids(
+                    self.listings, removed, {"$set": {"crawl.removed_at": now}}, where={"crawl.removed_at": None}
                 )
         except PyMongoError as exc:
             # Losing page states costs only efficiency on the next crawl (those pages are fetched again).

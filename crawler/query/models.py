@@ -59,7 +59,7 @@ class SearchParams(BaseModel):
     kind: list[Name] = Field(default_factory=list, max_length=20)
     language: list[Name] = Field(default_factory=list, max_length=20)
     country: list[Name] = Field(default_factory=list, max_length=50)
-    city: StrictStr | None = Field(None, max_length=100, description="the normalised city, compared case-insensitively")
+    city: StrictStr | None = Field(None, max_length=100, description="the city, without case or accents")
     category: list[StrictStr] = Field(default_factory=list, max_length=20, description="the listing's own category")
     indicator: list[Name] = Field(default_factory=list, max_length=50, description="indicator ids")
     indicator_category: list[Name] = Field(default_factory=list, max_length=20)

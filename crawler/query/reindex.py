@@ -2,10 +2,12 @@
 
 For listings stored before the query layer existed (they have no ``search``
 sub-document, so no search finds them), after a change of tokenisation
-(:data:`~crawler.query.tokens.TOKENS_VERSION`), or when the counters may be
-short (a crash between a batch's write and its count). A full pass over the
-listings, read as one stream, written back batch by batch: an administrator's command, not a
-query.
+(:data:`~crawler.query.tokens.TOKENS_VERSION`), when the counters may be
+short (a crash between a batch's write and its count), or when search terms
+were missed (a crawling machine's clock far behind; :mod:`crawler.query.terms`).
+A full pass over the listings, read as one stream, written back batch by batch:
+an administrator's command, not a query. ``trawler index`` is the cheap
+everyday one: it only catches up with what was written since its checkpoint.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pymongo import UpdateOne
 from pymongo.database import Database
 
 from crawler.query import counters
+from crawler.query.terms import batches, write_terms
 from crawler.query.tokens import SEARCH_FIELD, search_document
 from crawler.storage.schema import LISTINGS, ensure_indexes
 
@@ -25,18 +28,11 @@ BATCH = 500
 
 def _all(db: Database) -> Iterator[list[dict[str, Any]]]:
     # One query read as a stream: paging with sort + limit would make the server evaluate the rest every time.
-    batch: list[dict[str, Any]] = []
-    for doc in db[LISTINGS].find({}, {"text_sig": 0}).batch_size(BATCH):
-        batch.append(doc)
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+    return batches(db[LISTINGS].find({}, {"text_sig": 0}).batch_size(BATCH), BATCH)
 
 
 def reindex(db: Database, progress: Callable[[int], None] | None = None) -> int:
-    """Recompute ``search`` on every listing and rebuild the counters; returns how many listings were read."""
+    """Recompute ``search`` and the terms of every listing and rebuild the counters; returns how many were read."""
     ensure_indexes(db)
     seen = 0
 
@@ -47,11 +43,13 @@ def reindex(db: Database, progress: Callable[[int], None] | None = None) -> int:
             for doc in batch:
                 fresh = search_document(doc)
                 if doc.get(SEARCH_FIELD) != fresh:
+                    # $set of the whole sub-document also drops the tokens earlier versions stored in it.
                     ops.append(UpdateOne({"_id": doc["_id"]}, {"$set": {SEARCH_FIELD: fresh}}))
                 doc[SEARCH_FIELD] = fresh
                 yield doc
             if ops:
                 db[LISTINGS].bulk_write(ops, ordered=False)
+            write_terms(db, batch)
             seen += len(batch)
             if progress:
                 progress(seen)

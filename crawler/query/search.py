@@ -5,15 +5,15 @@ The plan, for a database that evaluates every document a query matches
 
 1. One *base* predicate goes to the database, narrow on an index: the listings
    of a contact entity (``_id $in``), else the rarest of the query's words and
-   filter values (both are ``search.tokens``), or the removed listings, or
-   nothing.
+   filter values (both are tokens in ``listing_terms``, crawler/query/terms.py),
+   or the removed listings, or nothing.
 2. A base expected to match at most ``candidate_cap`` listings is read whole:
    every match is known, so the total and the facet counts are exact.
 3. A broader base is read in *windows* of the sort key, newest or riskiest
    first, until the page is full; each window is a narrow index range
-   (``(search.tokens, search.ts)`` for a word or filter by date,
-   ``search.ts`` or ``search.rank`` otherwise, with the base checked in
-   Python on each listing of the window). Facets are then counted over what
+   (``(tokens, ts)`` of ``listing_terms`` for a word or filter by date, then
+   those listings by ``_id``; ``search.ts`` or ``search.rank`` of the listings
+   otherwise, with the base checked in Python on each listing of the window). Facets are then counted over what
    was read, and the answer says so.
 4. Every other condition (further words, phrases, filters) is checked in
    Python on what was read.
@@ -39,14 +39,15 @@ from crawler.query.cursor import BadCursor, decode_cursor, encode_cursor
 from crawler.query.models import FacetCounts, QueryPlan, SearchPage, SearchParams, Sort, Status
 from crawler.query.summary import passes, summarise
 from crawler.query.tokens import RANK_STEP, SEARCH_FIELD, TAG_PREFIX, contact_tokens, listing_text, tag, tokenize
-from crawler.storage.schema import ENTITIES, LISTINGS
+from crawler.storage.byid import find_by_ids
+from crawler.storage.schema import ENTITIES, LISTINGS, TERMS
 
 # The embedded server spends ~0.1 ms per document a query matches (more on a busy machine): a base expected to
 # match more than this is read in windows of the sort key instead of whole.
 CANDIDATE_CAP = 1000
 FACET_SCAN = 500  # a broad filtered search with facets reads about this many listings to count them
 PROBE = 1500  # listings in the recent slice used to estimate how common each query token is
-PROJECTION = {"text_sig": 0, "image_hashes": 0, "contacts.mentions": 0, "extra": 0, f"{SEARCH_FIELD}.tokens": 0}
+PROJECTION = {"text_sig": 0, "image_hashes": 0, "contacts.mentions": 0, "extra": 0}
 # What filters, facets and sorting look at: candidates are read with this projection only.
 LIGHT = {
     name: 1
@@ -62,7 +63,8 @@ TEXT = {"title": 1, "body": 1, "author.name": 1, "location.raw": 1, "location.ci
 REMOVED = {"crawl.removed_at": {"$gt": counters.EPOCH}}
 KEY_FIELD = {Sort.DATE: f"{SEARCH_FIELD}.ts", Sort.RISK: f"{SEARCH_FIELD}.rank"}
 KEY_INDEX = {Sort.DATE: "search.ts_-1", Sort.RISK: "search.rank_-1"}
-TOKENS_BY_DATE = "search.tokens_1_search.ts_-1"
+TOKENS = "tokens"  # the key of a base predicate on the terms (a token, or {"$in": tokens})
+TOKENS_BY_DATE = "listing_terms.tokens_1_ts_-1"
 WINDOW_READ = 2000  # listings a risk window may span when the base is checked on each (no compound index)
 _PHRASE = re.compile(r'"([^"]*)"')
 
@@ -125,13 +127,13 @@ def _probe_counts(db: Database, tokens: list[str], stats: dict[str, Any]) -> dic
     since = high - (high - low) * min(1.0, PROBE / total)
     counts = {}
     for token in tokens:
-        found = db[LISTINGS].find({f"{SEARCH_FIELD}.tokens": token, f"{SEARCH_FIELD}.ts": {"$gte": since}}, {"_id": 1})
+        found = db[TERMS].find({TOKENS: token, "ts": {"$gte": since}}, {"_id": 1})
         counts[token] = sum(1 for _ in found)
     return counts
 
 
 def _tokens_predicate(values: list[str]) -> dict[str, Any]:
-    return {f"{SEARCH_FIELD}.tokens": values[0] if len(values) == 1 else {"$in": sorted(values)}}
+    return {TOKENS: values[0] if len(values) == 1 else {"$in": sorted(values)}}
 
 
 def choose_base(db: Database, params: SearchParams, terms: Terms, stats: dict[str, Any]) -> Base:
@@ -140,7 +142,7 @@ def choose_base(db: Database, params: SearchParams, terms: Terms, stats: dict[st
     if params.contact is not None:
         entity_ids = resolve_contact(db, params.contact)
         ids: set[str] = set()
-        for entity in db[ENTITIES].find({"_id": {"$in": entity_ids}}, {"listings": 1}):
+        for entity in find_by_ids(db[ENTITIES], entity_ids, {"listings": 1}):
             ids.update(entity.get("listings") or [])
         return Base({"_id": {"$in": sorted(ids)}}, "_id_", len(ids), sorted(ids))
     options: list[Base] = [Base({}, None, total)]
@@ -149,7 +151,7 @@ def choose_base(db: Database, params: SearchParams, terms: Terms, stats: dict[st
         sample = min(total, PROBE) or 1
         # Rarest first; among equally rare, the longest token (long words are rarer in general).
         token = min(terms.tokens, key=lambda t: (counts[t], -len(t), t))
-        options.append(Base(_tokens_predicate([token]), "search.tokens", counts[token] * total // sample))
+        options.append(Base(_tokens_predicate([token]), TERMS, counts[token] * total // sample))
     for dimension in TAG_PREFIX:  # filter values are tokens too, counted exactly at write time
         chosen = getattr(params, dimension)
         if dimension == "has_contacts":
@@ -157,7 +159,7 @@ def choose_base(db: Database, params: SearchParams, terms: Terms, stats: dict[st
         if chosen:
             per_value = stats.get(dimension) or {}
             count = sum(int(per_value.get(counters.field_key(v), 0)) for v in chosen)
-            options.append(Base(_tokens_predicate([tag(dimension, v) for v in chosen]), "search.tokens", count))
+            options.append(Base(_tokens_predicate([tag(dimension, v) for v in chosen]), TERMS, count))
     if params.status is Status.REMOVED:
         removed = [d["_id"] for d in db[LISTINGS].find(REMOVED, {"_id": 1})]
         options.append(Base(REMOVED, "crawl.removed_at", len(removed)))
@@ -198,19 +200,42 @@ class Reader:
 
     def _unchecked_words(self) -> list[str]:
         """The query's words the server predicate does not already guarantee."""
-        sent = self.base.predicate.get(f"{SEARCH_FIELD}.tokens") if not self.unchecked_base else None
+        sent = self.base.predicate.get(TOKENS) if not self.unchecked_base else None
         return [t for t in self.terms.tokens if t != sent]
 
     def _find(self, query: dict[str, Any]) -> list[dict[str, Any]]:
-        tokens = self.unchecked_base or self._unchecked_words()
-        projection = {**LIGHT, f"{SEARCH_FIELD}.tokens": 1} if tokens else LIGHT
-        docs = list(self.db[LISTINGS].find(query, projection))
+        """The listings ``query`` matches (light projection); a predicate on the tokens goes to the terms first.
+
+        A listing whose terms are needed to check more words gets them as ``doc["terms"]``.
+        """
+        need_tokens = bool(self.unchecked_base or self._unchecked_words())
+        terms: dict[str, list[str]] | None = None
+        ids = self.base.ids if query is self.base.predicate else None  # a contact's listings
+        if TOKENS in query:
+            on_terms = {TOKENS: query[TOKENS]}
+            if f"{SEARCH_FIELD}.ts" in query:
+                on_terms["ts"] = query[f"{SEARCH_FIELD}.ts"]
+            found = self.db[TERMS].find(on_terms, {TOKENS: 1} if need_tokens else {"_id": 1})
+            terms = {doc["_id"]: doc.get(TOKENS) or [] for doc in found}
+            self.plan.queries += 1
+            ids = sorted(terms)
+        if ids is not None:
+            docs = list(find_by_ids(self.db[LISTINGS], ids, LIGHT))
+        else:
+            docs = list(self.db[LISTINGS].find(query, LIGHT))
         self.plan.queries += 1
         self.plan.candidates += len(docs)
+        if need_tokens:
+            if terms is None:
+                found = find_by_ids(self.db[TERMS], [doc["_id"] for doc in docs], {TOKENS: 1})
+                terms = {d["_id"]: d.get(TOKENS) or [] for d in found}
+                self.plan.queries += 1
+            for doc in docs:
+                doc["terms"] = terms.get(doc["_id"]) or []
         return docs
 
     def _has_tokens(self, doc: dict[str, Any]) -> bool:
-        stored = set((doc.get(SEARCH_FIELD) or {}).get("tokens") or [])
+        stored = set(doc.get("terms") or [])
         if self.unchecked_base and not stored.intersection(self.unchecked_base):
             return False
         return all(t in stored for t in self._unchecked_words())
@@ -219,7 +244,7 @@ class Reader:
         kept = [d for d in docs if passes(d, self.params) and self._has_tokens(d)]
         if not (self.terms.phrases and kept):
             return kept
-        texts = {d["_id"]: d for d in self.db[LISTINGS].find({"_id": {"$in": [d["_id"] for d in kept]}}, TEXT)}
+        texts = {d["_id"]: d for d in find_by_ids(self.db[LISTINGS], [d["_id"] for d in kept], TEXT)}
         self.plan.queries += 1
         return [d for d in kept if _has_phrases({**texts.get(d["_id"], {}), **d}, self.terms)]
 
@@ -273,7 +298,7 @@ class Reader:
 
 
 def _token_values(predicate: dict[str, Any]) -> list[str]:
-    value = predicate.get(f"{SEARCH_FIELD}.tokens")
+    value = predicate.get(TOKENS)
     if isinstance(value, str):
         return [value]
     if isinstance(value, dict):
@@ -353,7 +378,7 @@ def search(db: Database, params: SearchParams, candidate_cap: int = CANDIDATE_CA
                 warnings.append(f"facet counts cover the first {len(found)} matches only (a broad search)")
     plan.index = _index_name(base, params.sort, plan.strategy)
     next_cursor = encode_cursor(*_sort_key(page[-1], params.sort), params) if more and page else None
-    full = {d["_id"]: d for d in db[LISTINGS].find({"_id": {"$in": [d["_id"] for d in page]}}, PROJECTION)}
+    full = {d["_id"]: d for d in find_by_ids(db[LISTINGS], [d["_id"] for d in page], PROJECTION)}
     rows = [summarise(full[d["_id"]], terms.words) for d in page if d["_id"] in full]
     return SearchPage(items=rows, next_cursor=next_cursor, total=total, facets=facets, plan=plan, warnings=warnings)
 
@@ -365,7 +390,7 @@ def iter_search(db: Database, params: SearchParams, candidate_cap: int = CANDIDA
         page_params = params.model_copy(update={"cursor": cursor, "facets": False, "limit": 500})
         page = search(db, page_params, candidate_cap)
         ids = [row.id for row in page.items]
-        docs = {d["_id"]: d for d in db[LISTINGS].find({"_id": {"$in": ids}}, {SEARCH_FIELD: 0, "text_sig": 0})}
+        docs = {d["_id"]: d for d in find_by_ids(db[LISTINGS], ids, {SEARCH_FIELD: 0, "text_sig": 0})}
         for listing_id in ids:
             if listing_id in docs:
                 yield docs[listing_id]
@@ -378,13 +403,13 @@ def _window_index(base: Base, sort: Sort) -> str | None:
     """The index a window query is meant to use (not sent as ``hint``: the embedded server then walks all of it)."""
     if sort is Sort.RISK or not base.predicate:
         return KEY_INDEX[sort]
-    return TOKENS_BY_DATE if base.index == "search.tokens" else None
+    return TOKENS_BY_DATE if base.index == TERMS else None
 
 
 def _index_name(base: Base, sort: Sort, strategy: str) -> str | None:
     if strategy in ("windows", "stored"):
         return _window_index(base, sort)
-    if base.index == "search.tokens":
+    if base.index == TERMS:
         return TOKENS_BY_DATE
     return "crawl.removed_at_1" if base.index == "crawl.removed_at" else base.index
 

@@ -6,11 +6,11 @@ from typing import Any
 
 from crawler.query.counters import has_contacts
 from crawler.query.models import ContactSummary, ListingSummary, SearchParams, Status, utc
-from crawler.query.tokens import SEARCH_FIELD
+from crawler.query.tokens import fold
 
 SNIPPET = 200
 # Never sent back by a search: large, and not shown in a result row.
-HEAVY = {"text_sig": 0, "image_hashes": 0, "contacts.mentions": 0, f"{SEARCH_FIELD}.tokens": 0, "extra": 0}
+HEAVY = {"text_sig": 0, "image_hashes": 0, "contacts.mentions": 0, "extra": 0}
 
 
 def snippet(doc: dict[str, Any], words: list[str]) -> str:
@@ -73,7 +73,8 @@ def passes(doc: dict[str, Any], p: SearchParams) -> bool:
     location = doc.get("location") or {}
     if p.country and location.get("country") not in p.country:
         return False
-    if p.city and (location.get("city") or "").casefold() != p.city.casefold():
+    # As the page writes it or as the location plugin normalised it: "Krakow" is "Kraków".
+    if p.city and fold(location.get("city") or "") != fold(p.city):
         return False
     if p.category and (doc.get("category") or "").casefold() not in {c.casefold() for c in p.category}:
         return False

@@ -1,4 +1,4 @@
-"""Search tokens: the normalised words of a listing, stored beside it and indexed (multikey).
+"""Search tokens: the normalised words of a listing, kept in their own collection and indexed (multikey).
 
 The embedded server has no ``$text`` index and evaluates every document a
 query matches, so word search runs on an array of plain tokens: lower-case,
@@ -7,23 +7,29 @@ Japanese script has no spaces between words, so each of its characters is a
 token and a word written in it is searched as a phrase of characters.
 
 Contact values add their own tokens (the digits of an E.164 number, the parts
-of an e-mail or handle), so "+40 721 234 567" written in a different form on
-the page is still found by its number.
+of an e-mail or handle), so a number written on the page as "0721-234 567" is
+found by the word ``+40721234567``. A number typed with spaces is several words;
+any written form of a number is a *contact* search (``contact=``, ``--contact``),
+which the search page offers when the words look like one.
 
-The tokens live in the listing's ``search`` sub-document, which is derived
-data: it is not part of the content hash (:func:`crawler.models.document_hash`)
-nor of a version's diff, and is rewritten whenever the listing is.
+Two pieces of derived data, both outside the content hash and a version's diff:
+
+- the listing's ``search`` sub-document (:func:`search_document`): the sort keys, written with the listing;
+- its *terms* document (:func:`terms_document`) in ``listing_terms``: the tokens and the date key, written by
+  :mod:`crawler.query.terms`, off the crawl's path (an index entry per token costs the embedded server more
+  than the rest of the listing).
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 from datetime import datetime
 from typing import Any
 
 SEARCH_FIELD = "search"  # the sub-document of a stored listing that holds derived search data
-TOKENS_VERSION = 1  # bump when tokenisation changes; `trawler reindex` rewrites the older ones
+TOKENS_VERSION = 2  # bump when tokenisation changes; `trawler reindex` rewrites the older ones
 MAX_TOKEN_LENGTH = 64  # longer runs are noise (base64, hashes); truncated so they still match themselves
 MAX_TOKENS = 4000  # distinct tokens kept per listing
 RANK_STEP = 1e10  # seconds: more than any epoch timestamp this century
@@ -31,7 +37,8 @@ RANK_STEP = 1e10  # seconds: more than any epoch timestamp this century
 # Letters without a decomposition that still read as a Latin letter.
 _FOLD_EXTRA = str.maketrans({"ł": "l", "đ": "d", "ø": "o", "æ": "ae", "œ": "oe", "ı": "i", "ħ": "h", "þ": "th"})
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W\d_])+|\d+")
+# A token of folded text: one CJK character, a run of other letters, or a run of digits (highlighting uses it too).
+TOKEN_PATTERN = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])[^\W\d_])+|\d+")
 _ASCII_WORDS = re.compile(r"[a-z]+|\d+")
 
 # Fields of a listing whose text is searchable.
@@ -51,7 +58,7 @@ def fold(text: str) -> str:
 def tokenize(text: str) -> list[str]:
     """The tokens of ``text`` in order (with repeats): what phrases are matched against."""
     folded = fold(text)
-    pattern = _ASCII_WORDS if folded.isascii() else _TOKEN
+    pattern = _ASCII_WORDS if folded.isascii() else TOKEN_PATTERN
     return [t[:MAX_TOKEN_LENGTH] for t in pattern.findall(folded)]
 
 
@@ -115,7 +122,7 @@ def search_tokens(doc: dict[str, Any]) -> list[str]:
 
 
 def search_document(doc: dict[str, Any]) -> dict[str, Any]:
-    """The derived ``search`` sub-document of a stored listing (its ``crawl`` part must be set).
+    """The derived ``search`` sub-document of a stored listing (its ``crawl`` part must be set): the sort keys.
 
     ``date`` is when it was posted, or first seen when the page gives no date, so sorting by date never meets
     a missing value; ``ts`` is that date in epoch seconds and ``rank`` orders by risk, then date
@@ -127,11 +134,15 @@ def search_document(doc: dict[str, Any]) -> dict[str, Any]:
     # BSON keeps milliseconds: the key is the stored date's, so it sorts exactly like the stored date.
     ts = date.replace(microsecond=date.microsecond // 1000 * 1000).timestamp() if isinstance(date, datetime) else 0.0
     risk = float((doc.get("risk") or {}).get("score") or 0.0)
-    return {
-        "v": TOKENS_VERSION,
-        "tokens": search_tokens(doc),
-        "date": date,
-        "ts": ts,
-        "risk": risk,
-        "rank": round(risk * 100) * RANK_STEP + ts,
-    }
+    return {"v": TOKENS_VERSION, "date": date, "ts": ts, "risk": risk, "rank": round(risk * 100) * RANK_STEP + ts}
+
+
+def terms_document(doc: dict[str, Any]) -> dict[str, Any]:
+    """The ``listing_terms`` document of a stored listing: its tokens and its date key (``ts``), for word search.
+
+    ``sig`` fingerprints both, so the indexer can skip a listing whose terms it already wrote.
+    """
+    tokens = search_tokens(doc)
+    ts = (doc.get(SEARCH_FIELD) or search_document(doc))["ts"]
+    sig = hashlib.blake2b(f"{TOKENS_VERSION}|{ts!r}|{' '.join(tokens)}".encode(), digest_size=12).hexdigest()
+    return {"_id": doc["_id"], "tokens": tokens, "ts": ts, "sig": sig}

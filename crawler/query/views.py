@@ -25,6 +25,7 @@ from crawler.query.models import (
 )
 from crawler.query.summary import summarise
 from crawler.query.tokens import SEARCH_FIELD
+from crawler.storage.byid import find_by_ids
 from crawler.storage.entities import entities_of, entity_id
 from crawler.storage.schema import ENTITIES, LISTINGS, SNAPSHOTS, VERSIONS
 
@@ -102,7 +103,7 @@ def find_entity(db: Database, id_or_value: str) -> tuple[dict[str, Any], str | N
 
 def _listings(db: Database, ids: list[str]) -> list[dict[str, Any]]:
     projection = {SEARCH_FIELD: 0, "text_sig": 0, "image_hashes": 0, "contacts.mentions": 0, "extra": 0}
-    return list(db[LISTINGS].find({"_id": {"$in": ids}}, projection))
+    return list(find_by_ids(db[LISTINGS], ids, projection))
 
 
 def _when(doc: dict[str, Any]) -> Any:
@@ -164,7 +165,7 @@ def pivot(db: Database, listing_id: str, hops: int = 1) -> PivotResult:
             distance[other] = hop
         if hop < hops and reached:
             projection = {"contacts": 1, "image_hashes": 1, "crawl.text_cluster": 1}
-            frontier_docs = list(db[LISTINGS].find({"_id": {"$in": sorted(reached)}}, projection))
+            frontier_docs = list(find_by_ids(db[LISTINGS], sorted(reached), projection))
     del distance[start["_id"]]
     ordered = sorted(distance, key=lambda i: (distance[i], i))
     shown = ordered[:MAX_PIVOT]

@@ -8,7 +8,8 @@ completes the crawl's run record and, after a clean crawl only, marks removed li
 
 - :mod:`crawler.scaleout.state`: Redis key names, the atomic scripts, the crawl's shared state
 - :mod:`crawler.scaleout.scheduler`: the Scrapy scheduler of a worker (scrapy-redis, with join/idle/leave)
-- :mod:`crawler.scaleout.seeding`: ``seed``
+- :mod:`crawler.scaleout.seeding`: ``seed`` (also called by the scheduler for distributed schedules)
+- :mod:`crawler.scaleout.lease`: the site's lease, held in the crawl's name and renewed by its workers
 - :mod:`crawler.scaleout.record`: the crawl-level run record and removed marks
 - :mod:`crawler.scaleout.worker`: the worker loop (crawls one seeded crawl after another)
 """

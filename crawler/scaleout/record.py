@@ -9,7 +9,12 @@ and the listings marked removed. Analyses of "a crawl of site X" read the record
 
 Removed marks need the whole crawl: a listing counts as removed only when no worker saw it since the crawl
 was seeded. So workers never mark (``TRAWLER_MARK_REMOVED`` is off in their pipelines); the finalising worker
-does it once, and only when every worker finished cleanly (no errors, nothing spooled, no worker lost).
+does it once, and only when every worker finished cleanly (no errors, nothing spooled, no worker lost) and
+none left pages out (an incremental recrawl's skipped pages, pages the site refused), as a plain crawl does.
+
+The crawl's record names its lease holder (``lease_holder``, :mod:`crawler.scaleout.lease`), so
+``trawler runs`` tells a crawl nobody works on any more (its lease expired) from a running one. A crawl the
+scheduler started (``trigger: schedule``) also updates its site's ``schedules`` document when it completes.
 """
 
 from __future__ import annotations
@@ -27,9 +32,10 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from crawler import __version__
+from crawler.scaleout.lease import holder_of
 from crawler.scaleout.state import CrawlState
 from crawler.storage.connection import connect, database_config
-from crawler.storage.schema import RUNS
+from crawler.storage.schema import RUNS, SCHEDULES
 from crawler.storage.writer import ListingWriter
 
 logger = logging.getLogger("trawler.scaleout")
@@ -45,20 +51,31 @@ def _database(settings: Any) -> Iterator[Database]:
         client.close()
 
 
-def open_crawl(db: Database, crawl_id: str, site: str, profile: Any, seeded_at: datetime, queued: int) -> None:
+def open_crawl(
+    db: Database,
+    crawl_id: str,
+    site: str,
+    profile: Any,
+    seeded_at: datetime,
+    queued: int,
+    trigger: str | None = None,
+    incremental: str = "off",
+) -> None:
     db[RUNS].insert_one(
         {
             "_id": crawl_id,
             "site": site,
             "platform_type": getattr(profile, "platform_type", None),
             "status": "running",
-            "trigger": os.environ.get("TRAWLER_RUN_TRIGGER", "manual"),
+            "trigger": trigger or os.environ.get("TRAWLER_RUN_TRIGGER", "manual"),
             "started_at": seeded_at,
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "trawler_version": __version__,
             "distributed": True,
             "start_requests": queued,
+            "incremental": incremental,
+            "lease_holder": holder_of(crawl_id),
             "worker_runs": [],
         }
     )
@@ -69,7 +86,10 @@ def join(settings: Any, crawl_id: str, run_id: str, worker: str) -> None:
     try:
         with _database(settings) as db:
             db[RUNS].update_one({"_id": run_id}, {"$set": {"crawl_id": crawl_id, "worker": worker}})
-            db[RUNS].update_one({"_id": crawl_id, "status": "interrupted"}, {"$set": {"status": "running"}})
+            db[RUNS].update_one(
+                {"_id": crawl_id, "status": "interrupted"},
+                {"$set": {"status": "running"}, "$unset": {"finish_reason": "", "finished_at": "", "error": ""}},
+            )
     except PyMongoError as exc:
         logger.warning("could not tag run %s with crawl %s: %s", run_id, crawl_id, exc)
 
@@ -110,7 +130,7 @@ def _complete(
     now = datetime.now(UTC)
     seeded_at = datetime.fromisoformat(meta["seeded_at"]) if "seeded_at" in meta else now
     removed = 0
-    if clean and mark_removed:
+    if clean and mark_removed and meta.get("partial") != "1":
         removed = ListingWriter(db).mark_removed(site, seeded_at, now)
     counts["listings_removed"] = removed
     update = {
@@ -123,6 +143,8 @@ def _complete(
         "elapsed_seconds": (now - seeded_at).total_seconds(),
     }
     db[RUNS].update_one({"_id": state.crawl_id}, {"$set": update})
+    # A scheduled crawl: its schedule shows how it ended (matched on the crawl id, so a later run is untouched).
+    db[SCHEDULES].update_one({"_id": site, "last_run_id": state.crawl_id}, {"$set": {"last_status": update["status"]}})
     logger.info("crawl %s complete: %s, %d worker runs, %d listings marked removed",
                 state.crawl_id, update["status"], len(run_ids), removed)  # fmt: skip
     return update

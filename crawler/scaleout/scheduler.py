@@ -12,6 +12,8 @@ what the measurements in ``../shared/MEASURED.md`` show going wrong:
   ``TRAWLER_WORKER_POLL`` seconds instead of the engine's 5 s heartbeat.
 - **One round trip per new request.** "seen?" and "queue it" are one script; fingerprints this worker already
   knows are filtered locally without asking Redis at all (most links on a page point to pages already seen).
+- **Holds the site's lease with the other workers** (:mod:`crawler.scaleout.lease`), so a plain crawl of the
+  site cannot run at the same time.
 """
 
 from __future__ import annotations
@@ -26,9 +28,13 @@ from scrapy.http import Request
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.misc import load_object
 from scrapy_redis.scheduler import Scheduler
-from twisted.internet import reactor, task
+from twisted.internet import reactor, task, threads
 
+from crawler.incremental.markers import duplicate_dropped
+from crawler.incremental.markers import partial as incremental_partial
+from crawler.monitoring.blocking import STAT_TOTAL as BLOCKED_PAGES_STAT
 from crawler.scaleout import record
+from crawler.scaleout.lease import CrawlLease
 from crawler.scaleout.state import ALIVE_TTL_S, CrawlKeys, CrawlState, prefix_of, worker_name
 from crawler.storage.runs import counts_from_stats
 
@@ -61,6 +67,9 @@ class SharedScheduler(Scheduler):
         instance.heartbeat = task.LoopingCall(instance._heartbeat)
         instance.stopping = False  # a graceful stop: take nothing more, finish what was taken
         instance.stopped_cleanly = False
+        instance.lease = None
+        instance.lease_loop = None
+        instance.renewing = False
         return instance
 
     stop_requested: ClassVar[bool] = False  # set once this process is stopping: crawls still opening stay out
@@ -89,19 +98,61 @@ class SharedScheduler(Scheduler):
             self.df = load_object(self.dupefilter_cls).from_spider(spider)
         if self.stop_requested:
             raise CloseSpider("shutdown")  # before joining: nothing to leave, nothing taken
+        self._take_lease(spider.name)
         joined = self.state.join(self.worker)
         if joined != 1:
             why = "crawl_already_done" if joined == 0 else "crawl_not_seeded"
             logger.warning("%s: crawl %s cannot be joined (%s)", spider.name, self.state.crawl_id, why)
+            self._drop_lease(release=True)  # the crawl is over: the lease just taken again must not linger
             raise CloseSpider(why)
         logger.info("worker %s joined crawl %s (%d requests queued)", self.worker, self.state.crawl_id, len(self))
         self.heartbeat.start(ALIVE_TTL_S / 3, now=False)
+        assert self.lease is not None
+        self.lease_loop = task.LoopingCall(self._renew_lease)
+        self.lease_loop.start(self.lease.interval, now=False)
         self.running.add(self)
         connect = self.crawler.signals.connect
         connect(self._spider_idle, signal=signals.spider_idle)
         connect(self._spider_opened, signal=signals.spider_opened)
         # Connected after the storage pipeline's handler, so this runs once the run record is complete.
         connect(self._spider_closed, signal=signals.spider_closed)
+
+    # -- the site's lease (crawler/scaleout/lease.py) -------------------------
+
+    def _take_lease(self, site: str) -> None:
+        """Before joining: a plain crawl of the site that took the lease (after it lapsed) keeps the site."""
+        self.lease = CrawlLease(self.crawler.settings, site, self.state.crawl_id)
+        if self.lease.take() is None:
+            message = self.lease.holder_message()
+            logger.error("%s: not joining it", message)
+            self.crawler.stats.set_value("trawler/error", message)
+            self._drop_lease(release=False)
+            raise CloseSpider("site_busy")
+
+    def _renew_lease(self) -> None:
+        if self.renewing or self.lease is None:
+            return
+        self.renewing = True
+        threads.deferToThread(self.lease.keep).addBoth(self._lease_renewed)  # never the database on the reactor
+
+    def _lease_renewed(self, kept: Any) -> None:
+        self.renewing = False
+        if kept is not False or self.lease_loop is None or not self.lease_loop.running:
+            return
+        self.lease_loop.stop()
+        message = f"the lease on {self.lease.site if self.lease else '?'} expired and another crawl took it; stopping"
+        logger.error(message)
+        self.crawler.stats.set_value("trawler/error", message)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="lease_lost"))
+
+    def _drop_lease(self, release: bool) -> None:
+        if self.lease_loop is not None and self.lease_loop.running:
+            self.lease_loop.stop()
+        if self.lease is not None:
+            if release:
+                self.lease.release()
+            self.lease.close()
+            self.lease = None
 
     def _heartbeat(self) -> None:
         try:
@@ -137,12 +188,19 @@ class SharedScheduler(Scheduler):
             and not stats.get(LOST_REQUESTS)
             and counts_from_stats(stats)["errors"] == 0
         )
+        if incremental_partial(stats) or stats.get(BLOCKED_PAGES_STAT):
+            # Pages skipped (incremental) or refused (403, captcha): not seeing a listing is no sign it is gone.
+            self.state.mark_partial()
+        if self.lease_loop is not None and self.lease_loop.running:
+            self.lease_loop.stop()
         verdict = self.state.leave(self.worker, clean)
         logger.info("worker %s left crawl %s (%s, %s)", self.worker, self.state.crawl_id, reason, verdict)
         if verdict == "finalise":
             record.finalise(self.crawler.settings, self.state, spider.name)
         elif verdict == "interrupted":
             record.interrupted(self.crawler.settings, self.state.crawl_id)
+        # Nobody is left in the crawl: free the site (a resumed crawl's next worker takes the lease again).
+        self._drop_lease(release=verdict in ("finalise", "interrupted"))
 
     # -- queue -----------------------------------------------------------
 
@@ -150,6 +208,7 @@ class SharedScheduler(Scheduler):
         fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
         if fingerprint is not None and fingerprint in self.known:
             self.stats.inc_value("trawler/scaleout/seen_locally")
+            duplicate_dropped(self.spider, request)
             return False
         try:
             data = self.queue._encode_request(request)
@@ -158,6 +217,8 @@ class SharedScheduler(Scheduler):
             logger.error("cannot queue %s in Redis (%s: %s)", request, type(exc).__name__, exc)
             return False
         added = self.state.enqueue(fingerprint, request.priority, data)
+        if not added:
+            duplicate_dropped(self.spider, request)  # perhaps fetched by another worker: its row marker is kept
         if fingerprint is not None:
             if len(self.known) >= self.known_max:
                 self.known.clear()  # bounded memory; Redis stays the authority

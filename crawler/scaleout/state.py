@@ -210,3 +210,8 @@ class CrawlState:
 
     def add_run(self, run_id: str) -> None:
         self.server.sadd(self.keys.runs, run_id)
+
+    def mark_partial(self) -> None:
+        """A worker left pages out (an incremental recrawl's skips, pages the site refused): the crawl must
+        not mark listings removed for not having seen them."""
+        self.server.hset(self.keys.meta, "partial", "1")

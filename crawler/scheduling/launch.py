@@ -44,7 +44,7 @@ class Child:
 
 class SiteBusy(RuntimeError):
     def __init__(self, site: str, lease: leases.Lease | None) -> None:
-        who = f"run {lease.run_id or '?'} on {lease.host} (pid {lease.pid})" if lease else "another crawl"
+        who = lease.describe() if lease else "another crawl"
         super().__init__(f"site {site!r} is already being crawled by {who}")
         self.lease = lease
 

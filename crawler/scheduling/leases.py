@@ -49,6 +49,12 @@ class Lease:
             expires = expires.replace(tzinfo=UTC)
         return cls(doc["_id"], doc["holder"], expires, doc.get("host", ""), int(doc.get("pid") or 0), doc.get("run_id"))
 
+    def describe(self) -> str:
+        """Who holds it, for messages: a crawl process, or a distributed crawl (its workers renew it)."""
+        if not self.pid:
+            return f"distributed crawl {self.run_id or self.holder} (its workers renew the lease)"
+        return f"run {self.run_id or '?'} on {self.host} (pid {self.pid})"
+
     def live(self, now: datetime | None = None) -> bool:
         """Unexpired, and (when it is held on this host) its process still exists."""
         if self.expires_at <= (now or datetime.now(UTC)):
@@ -65,7 +71,8 @@ def acquire(
         "holder": holder,
         "expires_at": now + timedelta(seconds=ttl),
         "host": HOST,
-        "pid": pid or os.getpid(),
+        # pid 0: no single process holds it (a distributed crawl's workers renew it), so only expiry frees it.
+        "pid": os.getpid() if pid is None else pid,
         "taken_at": now,
     }
     if run_id:

@@ -73,7 +73,7 @@ class RunControl:
         self.db = connect(config, timeout_ms=self.timeout_ms)[config.name]
         if leases.acquire(self.db, self.site, self.holder, self.ttl, run_id=self.run_id) is None:
             current = leases.get(self.db, self.site)
-            who = f"run {current.run_id or '?'} on {current.host} (pid {current.pid})" if current else "another crawl"
+            who = current.describe() if current else "another crawl"
             until = f" until {current.expires_at:%Y-%m-%d %H:%M:%S} UTC unless renewed" if current else ""
             message = f"site {self.site!r} is already being crawled by {who}; its lease runs{until}"
             logger.error("%s: not crawling it twice at once", message)

@@ -1,7 +1,9 @@
 """A site profile's ``schedule``: a cron expression read in a time zone, or a fixed interval.
 
 Written in a profile as a string (``"*/30 * * * *"``, ``"every 6h"``, ``"every 1h30m"``, ``"every 2s"``) or
-as a mapping (``{cron: "0 3 * * *", timezone: Europe/London}``, ``{every: 6h}``). A cron schedule is read in
+as a mapping (``{cron: "0 3 * * *", timezone: Europe/London}``, ``{every: 6h}``; ``distributed: true`` in a
+mapping makes each run a distributed crawl, seeded into Redis for ``trawler worker``s, see
+:mod:`crawler.scaleout`). A cron schedule is read in
 the mapping's ``timezone``, else the profile's ``timezone``. APScheduler's triggers do the calendar work
 (day-of-week names, ranges, daylight-saving changes); this module only parses and validates.
 """
@@ -65,6 +67,7 @@ class Schedule(BaseModel):
     cron: str | None = None
     every: float | None = None
     timezone: str | None = None
+    distributed: bool = False  # seed a distributed crawl (Redis, workers) instead of starting a crawl process
 
     @model_validator(mode="before")
     @classmethod
@@ -113,9 +116,10 @@ class Schedule(BaseModel):
 
     def describe(self, default_timezone: str) -> str:
         """One canonical line, also stored with the schedule to notice a profile's schedule changed."""
+        how = ", distributed" if self.distributed else ""
         if self.every is not None:
-            return f"every {format_interval(self.every)}"
-        return f"cron {' '.join((self.cron or '').split())} ({self.timezone or default_timezone})"
+            return f"every {format_interval(self.every)}{how}"
+        return f"cron {' '.join((self.cron or '').split())} ({self.timezone or default_timezone}{how})"
 
 
 def format_interval(seconds: float) -> str:

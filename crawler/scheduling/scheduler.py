@@ -15,6 +15,13 @@ only if it is due, so exactly one scheduler starts a given run; the others follo
 start, a site's stored ``next_run_at`` (in the past if runs were missed while no scheduler ran) becomes
 the job's next run time, so all the missed fire times give one run. The site lease
 (:mod:`crawler.scheduling.leases`) keeps a scheduled crawl from overlapping any other crawl of the site.
+
+A *distributed* schedule (``distributed: true`` in the profile's schedule, or the site in
+``TRAWLER_SCHEDULER_DISTRIBUTED``) starts no process: the scheduler seeds the crawl into Redis
+(:func:`crawler.scaleout.seeding.seed`, which takes the site's lease in the crawl's name) and is done with
+it; ``trawler worker`` processes crawl it, and the last worker to leave the drained crawl completes its run
+record and the site's ``last_status`` here (:mod:`crawler.scaleout.record`). A firing while the previous
+distributed crawl is still in progress, or while a plain crawl holds the site, is skipped.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from crawler.profiles import SiteProfile
 from crawler.scheduling import leases, runstate
 from crawler.scheduling.launch import Child, SiteBusy, launch, record_exit
 from crawler.scheduling.schedule import Schedule
+from crawler.storage import runs
 from crawler.storage.schema import RUNS, SCHEDULES
 
 logger = logging.getLogger("trawler.scheduler")
@@ -59,12 +67,17 @@ class ScheduledSite:
         return self.schedule.describe(self.timezone)
 
 
-def scheduled_sites(profiles: dict[str, SiteProfile], only: list[str] | None = None) -> list[ScheduledSite]:
-    return [
-        ScheduledSite(name, p.schedule, p.timezone)
-        for name, p in sorted(profiles.items())
-        if p.schedule is not None and (not only or name in only)
-    ]
+def scheduled_sites(
+    profiles: dict[str, SiteProfile], only: list[str] | None = None, distributed: list[str] | None = None
+) -> list[ScheduledSite]:
+    """The profiles with a schedule (of ``only``); those named in ``distributed`` run as distributed crawls."""
+    out = []
+    for name, p in sorted(profiles.items()):
+        if p.schedule is None or (only and name not in only):
+            continue
+        schedule = p.schedule.model_copy(update={"distributed": True}) if name in (distributed or []) else p.schedule
+        out.append(ScheduledSite(name, schedule, p.timezone))
+    return out
 
 
 def sync_schedules(db: Database, sites: list[ScheduledSite], unscheduled: list[str]) -> dict[str, datetime]:
@@ -100,8 +113,11 @@ class Scheduler:
         stop_timeout: float = 300.0,
         unscheduled: list[str] | None = None,
         crawl_args: list[str] | None = None,
+        settings: Any = None,
     ) -> None:
         self.db = db
+        self.settings = settings  # for seeding distributed crawls (REDIS_URL, the profiles, the database)
+        self.seed_lock = threading.Lock()
         self.sites = {s.site: s for s in sites}
         self.var_dir = var_dir
         self.ttl = lease_ttl
@@ -212,6 +228,9 @@ class Scheduler:
         return False
 
     def _run(self, site: str, trigger: str) -> None:
+        if self.sites[site].schedule.distributed:
+            self._seed(site, trigger)
+            return
         try:
             child = launch(self.db, site, trigger, var_dir=self.var_dir, ttl=self.ttl, extra_args=self.crawl_args)
         except SiteBusy as exc:
@@ -236,6 +255,53 @@ class Scheduler:
         run = record_exit(self.db, child, returncode)
         logger.info("%s: run %s ended: %s (exit code %d)", site, child.run_id, run.get("status"), returncode)
         self.db[SCHEDULES].update_one({"_id": site}, {"$set": {"last_status": run.get("status")}})
+
+    def _seed(self, site: str, trigger: str) -> None:
+        """A distributed run: seed it for the workers; they crawl it and complete its record."""
+        from crawler.crawling import project_settings
+        from crawler.scaleout.seeding import SeedError, seed  # Redis only where a schedule is distributed
+
+        now = datetime.now(UTC)
+        try:
+            with self.seed_lock:  # seeding builds a spider in this thread: one at a time
+                seeded = seed(site, self.settings or project_settings(), trigger=trigger)
+        except SeedError as exc:
+            logger.info("%s: skipped this %s run: %s", site, trigger, exc)
+            self.db[SCHEDULES].update_one({"_id": site}, {"$set": {"last_skipped_at": now}})
+            return
+        except Exception as exc:  # Redis unreachable, a broken profile: this run fails, the next one tries again
+            logger.error("%s: could not seed this %s run: %s", site, trigger, exc)
+            self._record_seed_failure(site, trigger, now, exc)
+            return
+        logger.info("%s: seeded distributed run %s (%s, %d start requests)", site, seeded.crawl_id, trigger,
+                    seeded.queued)  # fmt: skip
+        self.db[SCHEDULES].update_one({"_id": site}, {"$set": {"last_run_id": seeded.crawl_id, "last_started_at": now}})
+        # Read after last_run_id is set: a crawl its workers completed meanwhile set its own status already,
+        # or sets it after this (crawler/scaleout/record.py matches on last_run_id).
+        run = self.db[RUNS].find_one({"_id": seeded.crawl_id}, {"status": 1}) or {}
+        self.db[SCHEDULES].update_one(
+            {"_id": site, "last_run_id": seeded.crawl_id}, {"$set": {"last_status": run.get("status", "running")}}
+        )
+
+    def _record_seed_failure(self, site: str, trigger: str, now: datetime, exc: Exception) -> None:
+        run_id = runs.new_run_id(site)
+        self.db[RUNS].insert_one(
+            {
+                "_id": run_id,
+                "site": site,
+                "status": "failed",
+                "finish_reason": "seed_failed",
+                "trigger": trigger,
+                "distributed": True,
+                "started_at": now,
+                "finished_at": datetime.now(UTC),
+                "host": leases.HOST,
+                "error": f"could not seed the distributed crawl: {type(exc).__name__}: {exc}"[:1000],
+            }
+        )
+        self.db[SCHEDULES].update_one(
+            {"_id": site}, {"$set": {"last_run_id": run_id, "last_started_at": now, "last_status": "failed"}}
+        )
 
     def _wait(self, child: Child) -> int:
         """Wait for the crawl; keep its lease alive meanwhile (it renews it too, once it is up)."""

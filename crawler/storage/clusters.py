@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
-from pymongo import UpdateOne
+from pymongo import ASCENDING, UpdateOne
 from pymongo.database import Database
 
 from crawler.storage.schema import ENTITIES, LISTINGS
@@ -101,6 +101,19 @@ class _UnionFind:
 def _signed(listing: dict[str, Any]) -> bool:
     sig = listing.get("text_sig") or {}
     return bool(sig.get("bands") and sig.get("minhash"))
+
+
+_indexed: set[tuple[int, str]] = set()
+
+
+def _ensure_indexes(db: Database) -> None:
+    """The multikey indexes clustering looks up (band keys, an entity's listings), created once it is in use: in a
+    database that does not cluster, every insert would pay entries for them (crawler/storage/schema.py)."""
+    key = (id(db.client), db.name)
+    if key not in _indexed:
+        db[LISTINGS].create_index([("text_sig.bands", ASCENDING)])
+        db[ENTITIES].create_index([("listings", ASCENDING)])
+        _indexed.add(key)
 
 
 def _candidates(db: Database, keys: list[str]) -> dict[str, dict[str, Any]]:
@@ -180,6 +193,7 @@ def assign(db: Database, stored: Iterable[tuple[dict[str, Any], str]], threshold
     if not docs:
         return 0
     with _LOCK:
+        _ensure_indexes(db)
         return _assign(db, docs, replaced, threshold)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.database import Database
 
+from crawler.storage.byid import find_by_ids, update_by_ids
 from crawler.storage.schema import ENTITIES, LISTINGS
 
 # Listing fields whose values are entities, and the entity type of each.
@@ -77,8 +78,9 @@ def upsert(db: Database, listings: Iterable[dict[str, Any]]) -> int:
         db[ENTITIES].bulk_write(ops, ordered=False)
         # Counts kept on the document, so "seen on several sites" and "most connected" are index look-ups,
         # not aggregations over every entity (the embedded server evaluates every matching document).
-        db[ENTITIES].update_many(
-            {"_id": {"$in": sorted(grouped)}},
+        update_by_ids(
+            db[ENTITIES],
+            sorted(grouped),
             [{"$set": {"listing_count": {"$size": "$listings"}, "site_count": {"$size": "$sites"}}}],
         )
     return len(ops)
@@ -90,10 +92,10 @@ def listings_sharing(db: Database, listing_id: str, hops: int = 1) -> dict[str, 
     frontier = {listing_id}
     for hop in range(1, hops + 1):
         entity_ids: set[str] = set()
-        for doc in db[LISTINGS].find({"_id": {"$in": sorted(frontier)}}):
+        for doc in find_by_ids(db[LISTINGS], sorted(frontier)):
             entity_ids |= {entity_id(kind, value) for kind, value in entities_of(doc)}
         reached: set[str] = set()
-        for entity in db[ENTITIES].find({"_id": {"$in": sorted(entity_ids)}}, {"listings": 1}):
+        for entity in find_by_ids(db[ENTITIES], sorted(entity_ids), {"listings": 1}):
             reached |= set(entity["listings"])
         frontier = reached - set(distance)
         for found in frontier:

@@ -34,17 +34,19 @@ from crawler.models import Listing
 from crawler.monitoring.blocking import STAT_TOTAL as BLOCKED_PAGES_STAT
 from crawler.monitoring.monitor import RunMonitor
 from crawler.plugins import TrawlerPluginManager, hook_error_stats, shared_plugin_manager
+from crawler.query.terms import catch_up as catch_up_terms
 from crawler.spiders import PageListings
 from crawler.storage import runs
 from crawler.storage.clusters import DEFAULT_THRESHOLD as NEARDUP_THRESHOLD
 from crawler.storage.clusters import assign as assign_text_clusters
 from crawler.storage.connection import DatabaseConfig, connect, database_config
 from crawler.storage.entities import upsert as upsert_entities
-from crawler.storage.schema import ensure_indexes
+from crawler.storage.schema import RUNS, ensure_indexes
 from crawler.storage.snapshots import PageSnapshot
 from crawler.storage.snapshots import store as store_snapshots
 from crawler.storage.spool import Spool
 from crawler.storage.writer import ListingWriter, Pending
+from crawler.watchlists.after_run import check_after_run
 
 logger = logging.getLogger("trawler.storage")
 
@@ -90,6 +92,9 @@ class StoragePipeline:
         self.notify_stored = plugins.has_impls("trawler_listing_stored")
         self.neardup_threshold = settings.getfloat("TRAWLER_NEARDUP_THRESHOLD", NEARDUP_THRESHOLD)
         self.flusher: task.LoopingCall | None = None
+        # Search terms are written off the crawl's path: every this many seconds, and when the crawl ends.
+        self.terms_interval = settings.getfloat("TRAWLER_SEARCH_TERMS_INTERVAL", 300.0)
+        self.terms_loop: task.LoopingCall | None = None
         self.monitor = RunMonitor(settings)  # field coverage, checks and alerts (crawler/monitoring/)
         self.watermark = Watermark()  # items stored so far, for the job scheduler (crawler/jobs/)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
@@ -115,7 +120,7 @@ class StoragePipeline:
                 f"cannot reach MongoDB at {self.config.safe_uri} ({type(exc).__name__}); start it, fix MONGO_URI, "
                 "or unset MONGO_URI to use the embedded database"
             ) from exc
-        self.writer = ListingWriter(self.db)
+        self.writer = ListingWriter(self.db, index_terms=False)
         self.spool = Spool(Path(self.config.var_dir) / "spool" / self.config.name)
         replayed, _ = self.spool.replay(self.writer)
         if replayed:
@@ -132,6 +137,9 @@ class StoragePipeline:
             runs.record_resume(self.db, self.run_id, resumed.run_ids)
         self.flusher = task.LoopingCall(self._flush_buffer)
         self.flusher.start(self.flush_interval, now=False)
+        if self.terms_interval > 0:
+            self.terms_loop = task.LoopingCall(lambda: self.pending.append(self.executor.submit(self._catch_up_terms)))
+            self.terms_loop.start(self.terms_interval, now=False)
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         """Enrich, validate and buffer the listings of a page (or one listing a spider yielded alone)."""
@@ -174,8 +182,9 @@ class StoragePipeline:
             self.stats.inc_value("trawler/listings_valid")
 
     async def close_spider(self, spider: Spider | None = None) -> None:
-        if self.flusher and self.flusher.running:
-            self.flusher.stop()
+        for loop in (self.flusher, self.terms_loop):
+            if loop and loop.running:
+                loop.stop()
         self._flush_buffer()
         await maybe_deferred_to_future(threads.deferToThread(self._drain))
 
@@ -200,7 +209,31 @@ class StoragePipeline:
             self.plugins.hook.trawler_crawl_finished(run=run)
         finally:
             hook_error_stats.reset(token)
-        return self.monitor.deliver(self.db, run)  # alert channels, off the reactor; awaited by Scrapy
+        # After the run's record (its elapsed time is the crawl's), off the reactor and awaited by Scrapy: the
+        # search terms, then the alert channels, then the watchlists (which search what was just stored).
+        indexed = threads.deferToThread(self._catch_up_terms, final=True)
+        indexed.addCallback(lambda _: self.monitor.deliver(self.db, run))
+        return check_after_run(self.db, self.crawler.settings, run, indexed)
+
+    def _catch_up_terms(self, final: bool = False) -> None:
+        started = time.perf_counter()
+        try:
+            written = catch_up_terms(self.db)
+            seconds = time.perf_counter() - started
+            if final:  # on the run's record, after its elapsed time: what making it searchable took
+                self.db[RUNS].update_one(
+                    {"_id": self.run_id}, {"$set": {"search_terms": {"written": written, "seconds": seconds}}}
+                )
+        except PyMongoError as exc:  # the next pass (or `trawler index`) catches up
+            logger.warning("could not write search terms (%s); `trawler index` catches up", exc)
+            self.stats.inc_value("trawler/search_terms_errors")
+            return
+        except Exception:  # a bug must not cost the crawl its listings: they are stored, only not yet searchable
+            logger.exception("writing search terms failed; `trawler index` catches up")
+            self.stats.inc_value("trawler/search_terms_errors")
+            return
+        self.stats.inc_value("trawler/search_terms_written", written)
+        logger.info("search terms written for %d listings in %.1f s", written, seconds)
 
     def _mark_removed(self, spider: Spider, reason: str, spooled_left: int) -> None:
         """A listing that a complete, clean crawl no longer found was taken down: mark it, never delete it.

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pymongo import InsertOne, ReplaceOne
@@ -20,7 +20,9 @@ from pymongo.errors import BulkWriteError
 
 from crawler.models import DERIVED_FIELDS, Listing, document_hash
 from crawler.query.counters import record as record_counters
+from crawler.query.terms import write_terms
 from crawler.query.tokens import SEARCH_FIELD, search_document
+from crawler.storage.byid import find_by_ids, update_by_ids
 from crawler.storage.schema import LISTINGS, QUARANTINE, VERSIONS
 
 DUPLICATE_KEY = 11000
@@ -66,8 +68,13 @@ def field_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, dict[str, 
 
 
 class ListingWriter:
-    def __init__(self, db: Database) -> None:
+    """``index_terms``: write the search terms of what it stores at once (tools, tests, small imports). A crawl
+    leaves them to :func:`crawler.query.terms.catch_up`, off its path (their index entries cost more than the rest).
+    """
+
+    def __init__(self, db: Database, *, index_terms: bool = True) -> None:
         self.db = db
+        self.index_terms = index_terms
         self.listings = db[LISTINGS]
         self.versions = db[VERSIONS]
         self.quarantine = db[QUARANTINE]
@@ -81,9 +88,9 @@ class ListingWriter:
             return result
         documents = {pid: p.listing.to_document() for pid, p in latest.items()}
         hashes = {pid: document_hash(doc) for pid, doc in documents.items()}
-        known = {doc["_id"]: doc for doc in self.listings.find({"_id": {"$in": list(latest)}}, {"crawl": 1})}
+        known = {doc["_id"]: doc for doc in find_by_ids(self.listings, latest, {"crawl": 1})}
         changed_ids = [pid for pid, doc in known.items() if doc.get("crawl", {}).get("content_hash") != hashes[pid]]
-        previous = {doc["_id"]: doc for doc in self.listings.find({"_id": {"$in": changed_ids}})} if changed_ids else {}
+        previous = {doc["_id"]: doc for doc in find_by_ids(self.listings, changed_ids)}
 
         # New listings are inserted, not upserted: an insert costs the embedded server half as much.
         listing_ops: list[tuple[str, InsertOne | ReplaceOne]] = []
@@ -141,6 +148,8 @@ class ListingWriter:
             # Facet counters (crawler/query/counters.py): what was written in, what it replaced out.
             written = [doc for doc, change in result.stored if change != "unchanged" and doc["_id"] not in raced]
             record_counters(self.db, written, previous.values())
+            if self.index_terms:
+                write_terms(self.db, written)
             if raced:
                 # Another crawl stored these between our read and our insert: write them again as known listings.
                 result.new -= len(raced)
@@ -152,9 +161,11 @@ class ListingWriter:
                 result.stored += again.stored
         for (seen_at, run_id), ids in unchanged_by_seen.items():
             # One command for the whole group; the guard keeps a replayed old batch from moving last_seen back.
-            self.listings.update_many(
-                {"_id": {"$in": ids}, "crawl.last_seen": {"$lt": seen_at}},
+            update_by_ids(
+                self.listings,
+                ids,
                 {"$set": {"crawl.last_seen": seen_at, "crawl.run_id": run_id, "crawl.removed_at": None}},
+                where={"crawl.last_seen": {"$lt": seen_at}},
             )
         return result
 
@@ -172,6 +183,7 @@ class ListingWriter:
     @staticmethod
     def _document(doc: dict[str, Any], content_hash: str, pending: Pending, first_seen: datetime, version: int) -> dict:
         doc["crawl"] = {
+            "written_at": datetime.now(UTC),  # the search terms indexer's checkpoint (crawler/query/terms.py)
             "first_seen": first_seen,
             "last_seen": pending.seen_at,
             "content_hash": content_hash,

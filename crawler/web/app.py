@@ -23,7 +23,7 @@ from crawler.web.config import WebSettings
 from crawler.web.headers import SecurityHeaders
 from crawler.web.page import render
 from crawler.web.registry import NavLink, WebExtension, builtin_extensions
-from crawler.web.routes import account, admin_users, api_accounts, api_audit, pages, placeholders
+from crawler.web.routes import account, admin_users, api_accounts, api_audit, pages
 
 API_VERSION = "v1"
 BASE_NAV = (
@@ -145,7 +145,6 @@ def create_app(
     app.include_router(api_audit.router)
     for extension in extensions:
         app.include_router(extension.router, dependencies=[Depends(require_role(extension.role))])
-    app.include_router(placeholders.router)
     app.mount("/static", StaticFiles(directory=rendering.STATIC), name="static")
     app.add_middleware(SecurityHeaders)
     return app

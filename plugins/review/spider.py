@@ -2,6 +2,15 @@
 
 The spider only walks; the business pages (every review page of a business)
 go to the ``trawler_extract_listings`` hook with page type ``business``.
+
+During incremental recrawls (``docs/incremental.md``) it also reads the site's
+latest-activity feed ("latest reviews", newest posted or edited first), whose
+rows link to the reviews on their business pages: an edited review is found
+there, and only its page is refetched. An edit changes nothing on the
+business lists (rating, review count and latest review stay), so without the
+feed it would wait until its page is due. A plain crawl does not read the feed:
+the business lists reach every review.
+
 Links are found with named CSS selectors (the ``yelpish`` markup by default);
 a site profile's ``selectors`` table overrides any of them by name.
 """
@@ -29,6 +38,9 @@ class ReviewSpider(ProfileSpider):
         "business_link": "a.biz-link::attr(href)",
         "next_page": "a[rel~=next]::attr(href), link[rel~=next]::attr(href)",
         "business_page": "h1.biz-name",
+        "feed_link": "a.latest-reviews::attr(href)",
+        "feed_row": "li.feed-item",
+        "feed_review_link": "a.feed-review::attr(href)",
     }
 
     def parse(self, response: Response, **kwargs: Any) -> Iterator[Any]:
@@ -39,6 +51,14 @@ class ReviewSpider(ProfileSpider):
         yield from self._follow(response, "directory_link", self.parse_directory)
         yield from self._follow(response, "category_link", self.parse_business_list)
         yield from self._follow(response, "business_link", self.parse_business)
+        if getattr(self, "page_states", None) is not None:  # incremental: the feed tells what was edited
+            yield from self._follow(response, "feed_link", self.parse_feed)
+
+    def parse_feed(self, response: Response) -> Iterator[Any]:
+        """A page of the latest-activity feed: each row points at a review inside a business page."""
+        reviews = self._follow(response, "feed_review_link", self.parse_business)
+        yield from self.list_items(response, reviews, row=self._selector("feed_row"), anchored=True)
+        yield from self._next(response, self.parse_feed)
 
     def parse_directory(self, response: Response) -> Iterator[Any]:
         yield from self._follow(response, "category_link", self.parse_business_list)

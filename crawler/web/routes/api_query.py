@@ -8,6 +8,7 @@ search and view is written to the audit log.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -37,11 +38,20 @@ def search_params(
     q: Annotated[str, Query(max_length=500, description='words and "phrases"')] = "",
     contact: Annotated[str | None, Query(max_length=200)] = None,
     site: Many = None,
+    platform_type: Many = None,
     kind: Many = None,
     language: Many = None,
     country: Many = None,
+    city: Annotated[str | None, Query(max_length=100)] = None,
+    category: Many = None,
     indicator: Many = None,
+    indicator_category: Many = None,
     min_risk: float | None = None,
+    max_risk: float | None = None,
+    posted_since: datetime | None = None,
+    posted_until: datetime | None = None,
+    seen_since: Annotated[datetime | None, Query(description="last seen at or after")] = None,
+    seen_until: Annotated[datetime | None, Query(description="first seen at or before")] = None,
     has_contacts: bool | None = None,
     status: query.Status = query.Status.ANY,
     sort: query.Sort = query.Sort.DATE,
@@ -52,11 +62,20 @@ def search_params(
         "text": q,
         "contact": contact,
         "site": site or [],
+        "platform_type": platform_type or [],
         "kind": kind or [],
         "language": language or [],
         "country": country or [],
+        "city": city,
+        "category": category or [],
         "indicator": indicator or [],
+        "indicator_category": indicator_category or [],
         "min_risk": min_risk,
+        "max_risk": max_risk,
+        "posted_since": posted_since,
+        "posted_until": posted_until,
+        "seen_since": seen_since,
+        "seen_until": seen_until,
         "has_contacts": has_contacts,
         "status": status,
         "sort": sort,

@@ -1,4 +1,4 @@
-"""Login, logout and the pages every installation has (dashboard placeholder, audit log for admins)."""
+"""Login, logout and the audit log page for admins (the dashboard, ``/``, is crawler/web/routes/dashboard.py)."""
 
 from __future__ import annotations
 
@@ -128,11 +128,6 @@ def logout(request: Request, principal: Viewer) -> Response:
     response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(session_cookie_name(request), path="/")
     return response
-
-
-@router.get("/", response_class=HTMLResponse)
-def dashboard(request: Request, principal: Viewer) -> Response:
-    return render(request, "dashboard.html", {}, principal)
 
 
 @router.get("/admin/audit", response_class=HTMLResponse)

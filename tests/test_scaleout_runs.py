@@ -1,0 +1,325 @@
+"""Distributed crawls as runs: started by the scheduler, holding the site's lease, recrawled incrementally.
+
+Real processes throughout: a real redis-server (the fixture of tests/test_scaleout.py), the real SecantusDB
+server, demo platforms started for one site each, `trawler scheduler run`, `trawler seed`, `trawler worker`
+and `trawler crawl` as subprocesses. Pages fetched are read from Scrapy's DEBUG "Crawled" log lines.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pymongo
+import pytest
+
+from crawler.demo import forum as forum_demo
+from crawler.demo.base import BuildOptions
+from crawler.demo.market import build as build_market
+from crawler.demo.process import DemoServer
+from crawler.profiles import load_profiles
+from crawler.scaleout import lease
+from crawler.scheduling import leases
+from crawler.scheduling.schedule import Schedule
+from crawler.scheduling.scheduler import scheduled_sites
+from tests.conftest import EXTRACTION_ONLY, REPO, MongoServer, _free_port_base, run_cli
+from tests.test_scaleout import fetched, redis_url  # noqa: F401 - redis_url is a fixture used here
+from tests.test_scheduler import stop_scheduler, wait_for
+
+NOW = datetime.now(UTC).replace(microsecond=0)  # the demo renders relative dates against this
+SEEDED = re.compile(r"seeded crawl (\S+): (\d+) start requests queued")
+FAST = ["--set", "AUTOTHROTTLE_ENABLED=False", "--set", "DOWNLOAD_DELAY=0"]  # the demo answers at once
+
+
+@pytest.fixture(scope="module")
+def forum() -> Iterator[DemoServer]:
+    server = DemoServer(BuildOptions(seed=7, now=NOW), _free_port_base(), only="forum").start()
+    yield server
+    server.stop()
+
+
+def forum_profile(folder: Path, server: DemoServer, name: str, extra: str = "", delay: float = 0.0) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{name}.yaml").write_text(
+        f"name: {name}\nplatform_type: forum\nengine: phpbb\ntimezone: Europe/Berlin\n"
+        f'start_urls: ["{server.urls["forum"]}/"]\n'
+        f"politeness: {{download_delay: {delay}, autothrottle: false, concurrency_per_domain: 1}}\n{extra}"
+    )
+
+
+@pytest.fixture
+def env(crawl_env: dict[str, str], forum: DemoServer, redis_url: str, tmp_path: Path) -> dict[str, str]:  # noqa: F811
+    return {
+        **os.environ,
+        **crawl_env,
+        **forum.env,
+        **EXTRACTION_ONLY,
+        "REDIS_URL": redis_url,
+        "TRAWLER_REDIS_PREFIX": f"t-runs-{tmp_path.name}",
+        "TRAWLER_PROFILE_DIRS": str(tmp_path / "profiles"),
+        "TRAWLER_LEASE_TTL": "2",  # short: a lease must be renewed several times during a crawl
+        "TRAWLER_RUN_POLL_INTERVAL": "0.5",
+        "COLUMNS": "200",
+    }
+
+
+def popen(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "crawler", *args], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+
+
+def worker(env: dict[str, str], site: str, log: Path, *extra: str, max_idle: float = 1) -> subprocess.Popen[bytes]:
+    args = ["worker", site, "--max-idle", str(max_idle), "--poll", "0.2"]
+    return popen([*args, "--set", f"LOG_FILE={log}", "--set", "LOG_LEVEL=DEBUG", *extra], env, log.with_suffix(".out"))
+
+
+def finish(proc: subprocess.Popen[bytes], log: Path, timeout: float = 120) -> int:
+    try:
+        return proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise AssertionError(f"{proc.args} did not finish:\n{log.read_text()[-3000:]}") from None
+
+
+def seed(env: dict[str, str], site: str, *extra: str) -> tuple[str, int, str]:
+    result = run_cli(["seed", site, *extra], env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    [(crawl_id, queued)] = SEEDED.findall(result.stdout)
+    return crawl_id, int(queued), result.stdout
+
+
+def single_crawl(env: dict[str, str], site: str, database: str, log: Path, *extra: str) -> None:
+    args = ["crawl", site, "--no-progress", "--set", f"LOG_FILE={log}", "--set", "LOG_LEVEL=DEBUG", *extra]
+    result = run_cli(args, {**env, "MONGO_DATABASE": database})
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+
+
+def finished(db: pymongo.database.Database, crawl_id: str) -> bool:
+    """Whether the distributed crawl's run is complete (its last worker wrote how it ended)."""
+    return (db.crawl_runs.find_one({"_id": crawl_id}, {"status": 1}) or {}).get("status") not in (None, "running")
+
+
+def listing_ids(db: pymongo.database.Database, site: str) -> list[str]:
+    return sorted(doc["_id"] for doc in db.listings.find({"site": site}, {"_id": 1}))
+
+
+# -- the parts, without Redis --------------------------------------------------------------------------------------
+
+
+def test_a_schedule_or_the_scheduler_setting_makes_runs_distributed(tmp_path: Path) -> None:
+    plain = Schedule.model_validate("every 6h")
+    assert (plain.distributed, plain.describe("UTC")) == (False, "every 6h")
+    mapped = Schedule.model_validate({"cron": "0 3 * * *", "distributed": True})
+    assert mapped.describe("Europe/Berlin") == "cron 0 3 * * * (Europe/Berlin, distributed)"
+    head = 'platform_type: forum\nstart_urls: ["http://x.test/"]\n'
+    (tmp_path / "a.yaml").write_text(f"name: a\n{head}schedule: every 1h\n")
+    (tmp_path / "b.yaml").write_text(f"name: b\n{head}schedule: {{every: 2h, distributed: true}}\n")
+    profiles = load_profiles([tmp_path]).profiles
+    assert [(s.site, s.spec) for s in scheduled_sites(profiles)] == [("a", "every 1h"), ("b", "every 2h, distributed")]
+    # TRAWLER_SCHEDULER_DISTRIBUTED names sites whose profiles do not say so.
+    assert [s.spec for s in scheduled_sites(profiles, distributed=["a"])] == [
+        "every 1h, distributed",
+        "every 2h, distributed",
+    ]
+
+
+def test_a_crawls_lease_is_freed_only_by_its_expiry(db: pymongo.database.Database) -> None:
+    """Held in a crawl's name (pid 0): no dead pid frees it, another holder waits for its expiry."""
+    taken = lease.take(db, "s", "s-crawl", ttl=0.6)
+    assert (taken.holder, taken.pid, taken.run_id, taken.live()) == ("crawl:s-crawl", 0, "s-crawl", True)
+    assert taken.describe() == "distributed crawl s-crawl (its workers renew the lease)"
+    assert leases.acquire(db, "s", "plain", ttl=30) is None
+    assert lease.busy_with_other(db, "s", "s-other").holder == "crawl:s-crawl"
+    assert lease.busy_with_other(db, "s", "s-crawl") is None
+    assert lease.take(db, "s", "s-crawl", ttl=0.6) is not None  # a joining worker takes it again
+    time.sleep(0.7)
+    assert leases.get(db, "s").live() is False
+    assert leases.acquire(db, "s", "plain", ttl=30).holder == "plain"
+    assert lease.take(db, "s", "s-crawl", ttl=30) is None
+
+
+# -- 1. the scheduler starts distributed runs ----------------------------------------------------------------------
+
+
+def test_a_distributed_schedule_seeds_a_run_the_workers_finish(
+    env: dict[str, str], forum: DemoServer, mongo: MongoServer, db: pymongo.database.Database, tmp_path: Path
+) -> None:
+    site = "dist-forum"
+    forum_profile(tmp_path / "profiles", forum, site, "schedule: {every: 1h, distributed: true}\n")
+    spec = "every 1h, distributed"
+    db.schedules.insert_one({"_id": site, "spec": spec, "next_run_at": datetime.now(UTC) - timedelta(seconds=1)})
+    log = tmp_path / "scheduler.log"
+    scheduler = popen(["scheduler", "run", "--site", site, "--stop-timeout", "30"], env, log)
+    try:
+        wait_for(lambda: db.crawl_runs.find_one({"site": site, "distributed": True}) is not None, 60, "the seed", log)
+        # Seeding started no crawl process: the run waits in Redis for workers.
+        [record] = db.crawl_runs.find({"site": site})
+        assert (record["trigger"], record["status"], record["start_requests"]) == ("schedule", "running", 1)
+        assert leases.get(db, site).describe() == f"distributed crawl {record['_id']} (its workers renew the lease)"
+        logs = [tmp_path / "w1.log", tmp_path / "w2.log"]
+        workers = [worker(env, site, path) for path in logs]
+        assert [finish(p, path) for p, path in zip(workers, logs, strict=True)] == [0, 0]
+    finally:
+        assert stop_scheduler(scheduler, log) == 0, log.read_text()[-3000:]
+
+    single_db, single_log = f"{db.name}_single", tmp_path / "single.log"
+    single_crawl(env, site, single_db, single_log)
+    single = mongo.client()[single_db]
+    try:
+        record = db.crawl_runs.find_one({"_id": record["_id"]})
+        [baseline] = single.crawl_runs.find({"site": site})
+        truth = forum_demo.build(BuildOptions(seed=7, now=NOW)).truth(forum.urls["forum"], site)
+        assert (record["status"], record["finish_reason"], record["trigger"]) == ("finished", "finished", "schedule")
+        for count in ("listings_extracted", "listings_new", "listings_updated", "listings_removed", "errors"):
+            assert record["counts"][count] == baseline["counts"][count], count
+        assert record["counts"]["listings_new"] == len(truth)
+        assert listing_ids(db, site) == listing_ids(single, site) == sorted(item["_id"] for item in truth)
+        assert fetched(logs[0]) + fetched(logs[1]) == fetched(single_log)  # every page once, as one crawl does
+        assert len(record["worker_runs"]) == 2
+        # The last worker completed the run, released the site and told the schedule how the run ended.
+        assert db.leases.count_documents({}) == 0
+        schedule = db.schedules.find_one({"_id": site})
+        assert (schedule["last_run_id"], schedule["last_status"], schedule["spec"]) == (record["_id"], "finished", spec)
+        assert f"{site}: seeded distributed run {record['_id']} (schedule, 1 start requests)" in log.read_text()
+    finally:
+        mongo.client().drop_database(single_db)
+
+
+# -- 2. one crawl of a site at a time, plain or distributed ---------------------------------------------------------
+
+
+def test_plain_and_distributed_crawls_of_a_site_exclude_each_other(
+    env: dict[str, str], forum: DemoServer, db: pymongo.database.Database, tmp_path: Path
+) -> None:
+    site = "slow-forum"
+    forum_profile(tmp_path / "profiles", forum, site)
+
+    # A distributed crawl is running: a plain crawl of the site refuses, naming the crawl.
+    crawl_id, _, _ = seed(env, site)
+    slow_log = tmp_path / "slow-worker.log"
+    slow = worker(env, site, slow_log, "--set", "DOWNLOAD_DELAY=0.5")  # 54 pages: ~27 s; it is killed long before
+    wait_for(lambda: slow_log.exists() and sum(fetched(slow_log).values()) >= 3, 60, "the worker's first pages")
+    time.sleep(2.5)  # longer than the lease's TTL: only the worker's renewals keep it
+    refused = run_cli(["crawl", site, "--no-progress"], env)
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    message = f"site '{site}' is already being crawled by distributed crawl {crawl_id} (its workers renew the lease)"
+    assert message in " ".join(refused.stderr.split()), refused.stderr
+    [plain] = db.crawl_runs.find({"site": site, "distributed": {"$exists": False}, "crawl_id": {"$exists": False}})
+    assert (plain["status"], plain["finish_reason"], plain["counts"]["pages"]) == ("failed", "site_busy", 0)
+    assert slow.poll() is None, slow_log.read_text()[-3000:]  # the distributed crawl went on
+
+    # Every worker dies: nobody renews the lease, and it expires after its TTL.
+    slow.send_signal(signal.SIGKILL)
+    slow.wait(30)
+    wait_for(lambda: not leases.get(db, site).live(), 10, "the lease to expire")
+
+    # A plain crawl now holds the site: a new seed refuses, and a worker leaves the old crawl alone meanwhile.
+    plain_log = tmp_path / "plain.log"
+    local = popen(["crawl", site, "--no-progress", "--set", "DOWNLOAD_DELAY=0.3"], env, plain_log)  # ~16 s at most
+    wait_for(lambda: (lease := leases.get(db, site)) is not None and lease.pid == local.pid, 60, "the plain crawl")
+    run_id = leases.get(db, site).run_id
+    idle_log = tmp_path / "idle-worker.log"
+    idle = worker(env, site, idle_log)
+    reseed = run_cli(["seed", site, "--force"], env)
+    assert reseed.returncode == 1, reseed.stdout + reseed.stderr
+    expected = f"{site} is being crawled by run {run_id} on {leases.HOST} (pid {local.pid}); seed it after that"
+    assert expected in " ".join((reseed.stdout + reseed.stderr).split())
+    assert finish(idle, idle_log, 60) == 0
+    assert local.poll() is None  # the plain crawl was running all along
+    assert fetched(idle_log) == Counter()
+    assert f"crawl {crawl_id} waits: run {run_id} on {leases.HOST} (pid {local.pid}) holds the site" in (
+        idle_log.read_text()
+    )
+    local.send_signal(signal.SIGTERM)  # done with it: a graceful stop, which releases the site as well
+    finish(local, plain_log)
+    run = db.crawl_runs.find_one({"_id": run_id})
+    assert (run["status"], run["finish_reason"]) == ("interrupted", "shutdown"), plain_log.read_text()[-3000:]
+    assert db.leases.count_documents({}) == 0
+
+
+# -- 3. incremental recrawls by workers ------------------------------------------------------------------------------
+
+
+def test_a_distributed_recrawl_fetches_what_a_local_incremental_recrawl_fetches(
+    env: dict[str, str], mongo: MongoServer, db: pymongo.database.Database, tmp_path: Path
+) -> None:
+    """The same demo marketplace, crawled and recrawled twice by plain crawls into one database and by seeded
+    crawls with two workers into another: the same pages, the same listings and versions."""
+    site, port_base = "demo-market", _free_port_base()
+    incremental = {**env, "TRAWLER_INCREMENTAL": "1"}
+    local_db = mongo.client()[f"{db.name}_local"]
+
+    def local(options: BuildOptions, tag: str) -> Counter[str]:
+        log = tmp_path / f"{tag}-local.log"
+        with DemoServer(options, port_base, only="market") as server:
+            single_crawl({**incremental, **server.env}, site, local_db.name, log, *FAST)
+        return fetched(log)
+
+    def distributed(options: BuildOptions, tag: str) -> tuple[Counter[str], str, str]:
+        """Both workers are up and polling before the seed, so that both take part from the first pages."""
+        logs = [tmp_path / f"{tag}-w1.log", tmp_path / f"{tag}-w2.log"]
+        with DemoServer(options, port_base, only="market") as server:
+            crawl_env = {**incremental, **server.env}
+            workers = [worker(crawl_env, site, log, *FAST, max_idle=60) for log in logs]
+            wait_for(lambda: all(log.exists() for log in logs), 60, "the workers to start")
+            crawl_id, _, out = seed(crawl_env, site)
+            wait_for(lambda: finished(db, crawl_id), 120, "the crawl to finish", logs[0])
+            for proc in workers:
+                proc.send_signal(signal.SIGTERM)  # idle: they leave at once
+            assert [finish(p, log) for p, log in zip(workers, logs, strict=True)] == [0, 0]
+        shares = [fetched(log) for log in logs]
+        print(tag, "pages fetched by each worker:", [sum(share.values()) for share in shares])
+        return shares[0] + shares[1], crawl_id, out
+
+    def versions(database: pymongo.database.Database) -> list[str]:
+        return sorted(d["listing_id"] for d in database.listing_versions.find({}, {"listing_id": 1}))
+
+    first = BuildOptions(seed=7, scale=1, now=NOW)
+    changed = BuildOptions(seed=7, scale=1, now=NOW, change_fraction=0.01)
+    try:
+        # The first crawl: everything, once; each worker records the page states of the pages it fetched.
+        assert local(first, "first") == distributed(first, "first")[0]
+        assert listing_ids(db, site) == listing_ids(local_db, site)
+        assert db.page_states.count_documents({"site": site}) == local_db.page_states.count_documents({"site": site})
+
+        # 1% of the ads edited and bumped: the same few pages fetched, the same listings updated.
+        pages, crawl_id, out = distributed(changed, "changed")
+        assert "incremental recrawl; 0 of them stored pages due for a revisit" in out
+        assert local(changed, "changed") == pages
+        assert set(pages.values()) == {1}
+        record = db.crawl_runs.find_one({"_id": crawl_id})
+        [baseline] = local_db.crawl_runs.find({"site": site}).sort("started_at", -1).limit(1)
+        assert (record["status"], record["incremental"]) == ("finished", "incremental")
+        assert versions(db) == versions(local_db) == sorted(f"{site}:ad:{ad}" for ad in build_market(changed).changed)
+        for count in ("listings_new", "listings_updated", "listings_removed"):
+            assert record["counts"][count] == baseline["counts"][count], count
+
+        # Nothing changed since, but three stored ads are due by their revisit interval: seeded with the start
+        # page, fetched (304) with the same few pages a plain recrawl fetches, and nothing stored again.
+        due = [d["_id"] for d in db.page_states.find({"site": site, "url": {"$regex": "/ad/"}}).sort("_id", 1)][:3]
+        for database in (db, local_db):
+            database.page_states.update_many({"_id": {"$in": due}}, {"$set": {"next_due": NOW - timedelta(days=1)}})
+        before = (db.listings.count_documents({}), len(versions(db)))
+        pages, crawl_id, out = distributed(changed, "unchanged")
+        assert "incremental recrawl; 3 of them stored pages due for a revisit" in out
+        assert re.search(r": 4 start requests queued", out)
+        assert local(changed, "unchanged") == pages
+        assert {d["url"] for d in db.page_states.find({"_id": {"$in": due}})} <= set(pages)
+        record = db.crawl_runs.find_one({"_id": crawl_id})
+        assert (db.listings.count_documents({}), len(versions(db))) == before
+        assert record["status"] == "finished"
+        assert (record["counts"]["listings_new"], record["counts"]["listings_updated"]) == (0, 0)
+        assert record["counts"]["listings_removed"] == 0
+    finally:
+        mongo.client().drop_database(local_db.name)
