@@ -534,3 +534,38 @@ def test_a_crawl_writer_leaves_search_terms_to_the_indexer_which_catches_up_once
     assert catch_up(db) == 1
     assert sorted(r.id for r in search(db, SearchParams(text="visa")).items) == ["s:post:0", "s:post:2", "s:post:3"]
     assert [r.id for r in search(db, SearchParams(text="passport")).items] == ["s:post:1"]
+
+
+def test_a_window_denser_than_estimated_is_cut_and_continued_below_the_cut(db: Any) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from crawler.models import Listing
+    from crawler.query import counters
+    from crawler.query.models import QueryPlan
+    from crawler.query.search import Reader, choose_base, parse_text
+    from crawler.storage.writer import ListingWriter, Pending
+
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    # 240 listings on one busy day (four share each minute: ties at the cut), 60 spread over the year before.
+    posted = [now - timedelta(minutes=n // 4) for n in range(240)] + [now - timedelta(days=6 * n) for n in range(1, 61)]
+    listings = [
+        Listing(site="s", platform_type="forum", kind="post", url=f"http://x/{n}", native_id=str(n),
+                body=f"Work abroad {n}", posted_at=when)
+        for n, when in enumerate(posted)
+    ]  # fmt: skip
+    listings += [  # another site, so that the site filter is the narrowest base (a token of the terms)
+        Listing(site="t", platform_type="forum", kind="post", url=f"http://y/{n}", native_id=str(n),
+                body="Elsewhere", posted_at=now - timedelta(days=3 * n))
+        for n in range(100)
+    ]  # fmt: skip
+    ListingWriter(db).write([Pending(listing, now, "r") for listing in listings])
+    params = SearchParams(site=["s"], limit=7, facets=False)
+    windowed = _all_pages(db, params, candidate_cap=0)
+    assert windowed == _all_pages(db, params)  # the same listings in the same order as reading them all
+    assert len(windowed) == len(set(windowed)) == 300
+    # The first window, sized for ~50 listings by the average density, met the busy day and was cut.
+    stats, terms = counters.stats(db), parse_text("")
+    base = choose_base(db, params, terms, stats)
+    reader = Reader(db, params, terms, base, stats, None, QueryPlan(strategy="windows", predicate={}, index=None))
+    read, first = next(reader.windows(50))
+    assert reader.cut_at is not None and len(first) < 240 and read < 240

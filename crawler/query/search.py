@@ -136,6 +136,24 @@ def _tokens_predicate(values: list[str]) -> dict[str, Any]:
     return {TOKENS: values[0] if len(values) == 1 else {"$in": sorted(values)}}
 
 
+def chosen_tags(params: SearchParams) -> dict[str, list[str]]:
+    """The filter values the search asks for that are also tokens (``kind:ad``), by dimension."""
+    chosen: dict[str, list[str]] = {}
+    for dimension in TAG_PREFIX:
+        values = getattr(params, dimension)
+        if dimension == "has_contacts":
+            values = [] if values is None else ["yes" if values else "no"]
+        if values:
+            chosen[dimension] = list(values)
+    return chosen
+
+
+def _holds(tokens: list[str], required: set[str], groups: list[set[str]]) -> bool:
+    """Whether a listing's terms hold every required token and one token of each group."""
+    present = set(tokens)
+    return required <= present and all(present & group for group in groups)
+
+
 def choose_base(db: Database, params: SearchParams, terms: Terms, stats: dict[str, Any]) -> Base:
     """The one indexed predicate expected to match the fewest listings."""
     total = int(stats.get("total") or 0)
@@ -152,14 +170,10 @@ def choose_base(db: Database, params: SearchParams, terms: Terms, stats: dict[st
         # Rarest first; among equally rare, the longest token (long words are rarer in general).
         token = min(terms.tokens, key=lambda t: (counts[t], -len(t), t))
         options.append(Base(_tokens_predicate([token]), TERMS, counts[token] * total // sample))
-    for dimension in TAG_PREFIX:  # filter values are tokens too, counted exactly at write time
-        chosen = getattr(params, dimension)
-        if dimension == "has_contacts":
-            chosen = [] if chosen is None else ["yes" if chosen else "no"]
-        if chosen:
-            per_value = stats.get(dimension) or {}
-            count = sum(int(per_value.get(counters.field_key(v), 0)) for v in chosen)
-            options.append(Base(_tokens_predicate([tag(dimension, v) for v in chosen]), TERMS, count))
+    for dimension, chosen in chosen_tags(params).items():  # filter values are tokens too, counted at write time
+        per_value = stats.get(dimension) or {}
+        count = sum(int(per_value.get(counters.field_key(v), 0)) for v in chosen)
+        options.append(Base(_tokens_predicate([tag(dimension, v) for v in chosen]), TERMS, count))
     if params.status is Status.REMOVED:
         removed = [d["_id"] for d in db[LISTINGS].find(REMOVED, {"_id": 1})]
         options.append(Base(REMOVED, "crawl.removed_at", len(removed)))
@@ -197,17 +211,34 @@ class Reader:
     after: tuple[float, str] | None
     plan: QueryPlan
     unchecked_base: list[str] = field(default_factory=list)  # base tokens not sent to the server (any must occur)
+    scanned: int = 0  # candidates the last read found, before their terms were checked
+    cut_at: float | None = None  # the date key where the last window read was cut short (see _find)
+
+    def _tag_filters(self) -> tuple[set[str], list[set[str]]]:
+        """The filter values that are tokens: the single ones (all must occur), and groups (one of each must)."""
+        required: set[str] = set()
+        groups: list[set[str]] = []
+        for dimension, values in chosen_tags(self.params).items():
+            tags = {tag(dimension, v) for v in values}
+            if len(tags) == 1:
+                required |= tags
+            else:
+                groups.append(tags)
+        return required, groups
 
     def _unchecked_words(self) -> list[str]:
         """The query's words the server predicate does not already guarantee."""
         sent = self.base.predicate.get(TOKENS) if not self.unchecked_base else None
         return [t for t in self.terms.tokens if t != sent]
 
-    def _find(self, query: dict[str, Any]) -> list[dict[str, Any]]:
+    def _find(self, query: dict[str, Any], keep: int | None = None) -> list[dict[str, Any]]:
         """The listings ``query`` matches (light projection); a predicate on the tokens goes to the terms first.
 
-        A listing whose terms are needed to check more words gets them as ``doc["terms"]``.
+        A listing whose terms are needed to check more words gets them as ``doc["terms"]``. ``keep``: when the
+        terms of a date window hold more possible matches than that, only the newest are read, down to a whole
+        date (ties kept), and :attr:`cut_at` says where the window really ended.
         """
+        self.cut_at = None
         need_tokens = bool(self.unchecked_base or self._unchecked_words())
         terms: dict[str, list[str]] | None = None
         ids = self.base.ids if query is self.base.predicate else None  # a contact's listings
@@ -215,16 +246,29 @@ class Reader:
             on_terms = {TOKENS: query[TOKENS]}
             if f"{SEARCH_FIELD}.ts" in query:
                 on_terms["ts"] = query[f"{SEARCH_FIELD}.ts"]
-            found = self.db[TERMS].find(on_terms, {TOKENS: 1} if need_tokens else {"_id": 1})
-            terms = {doc["_id"]: doc.get(TOKENS) or [] for doc in found}
+            found = list(self.db[TERMS].find(on_terms, {TOKENS: 1, "ts": 1}))
             self.plan.queries += 1
+            self.scanned = len(found)
+            # Words and filter values are checked on the terms first: only listings that can match are read (the
+            # server cannot AND two tokens on its index: $all and $and scan the whole collection).
+            required, groups = self._tag_filters()
+            required |= set(self._unchecked_words())
+            possible = [d for d in found if _holds(d.get(TOKENS) or [], required, groups)]
+            if keep is not None and len(possible) > keep:
+                # The window was sized by an estimate and holds more than needed: read the newest only.
+                self.cut_at = sorted((float(d.get("ts") or 0.0) for d in possible), reverse=True)[keep - 1]
+                possible = [d for d in possible if float(d.get("ts") or 0.0) >= self.cut_at]
+                self.scanned = sum(1 for d in found if float(d.get("ts") or 0.0) >= self.cut_at)
+            terms = {d["_id"]: d.get(TOKENS) or [] for d in possible}
             ids = sorted(terms)
         if ids is not None:
             docs = list(find_by_ids(self.db[LISTINGS], ids, LIGHT))
         else:
             docs = list(self.db[LISTINGS].find(query, LIGHT))
+        if terms is None:
+            self.scanned = len(docs)
         self.plan.queries += 1
-        self.plan.candidates += len(docs)
+        self.plan.candidates += self.scanned
         if need_tokens:
             if terms is None:
                 found = find_by_ids(self.db[TERMS], [doc["_id"] for doc in docs], {TOKENS: 1})
@@ -288,12 +332,15 @@ class Reader:
         while top >= low:
             bottom = top - width
             bounds = {"$gte": max(bottom, low), "$lte" if inclusive else "$lt": top}
-            docs = self._find({**predicate, key_field: bounds})
-            read += len(docs)
+            # A date window on the terms is cut to about what is wanted; the next one starts below the cut.
+            docs = self._find({**predicate, key_field: bounds}, keep=wanted if TOKENS in predicate else None)
+            if self.cut_at is not None:
+                bottom = self.cut_at
+            read += self.scanned
             docs.sort(key=lambda d: _sort_key(d, self.params.sort), reverse=True)
             yield read, self._matches([d for d in docs if self.below_cursor(d)])
-            if len(docs) < wanted:
-                width *= 4 if not docs else 2  # sparse here (or a gap between risk levels): look further at once
+            if self.scanned < wanted:
+                width *= 4 if not self.scanned else 2  # sparse (or a gap between risk levels): look further at once
             top, inclusive = bottom, False
 
 
