@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,10 +10,11 @@ from pathlib import Path
 import pytest
 from pymongo.database import Database
 
+from crawler.query import SearchParams
 from crawler.storage.entities import upsert as upsert_entities
 from crawler.storage.schema import ensure_indexes
 from crawler.storage.writer import ListingWriter, Pending
-from tests.conftest import MongoServer
+from tests.conftest import MongoServer, run_cli
 from tests.webapp import Web, ad, running_app, signed_in
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -59,6 +61,28 @@ def test_listing_pivot_and_entity_views(web: Web) -> None:
     assert entity["sites"] == ["m1", "m2"]
     assert client.get("/api/v1/listings/nope:ad:9").status_code == 404
     assert [e["action"] for e in web.audit()][-4:] == ["listing.view", "listing.pivot", "entity.view", "listing.view"]
+
+
+def test_a_bare_date_covers_its_whole_day_as_on_the_page_and_in_the_cli(
+    web: Web, mongo: MongoServer, tmp_path: Path
+) -> None:
+    from crawler.web.search_form import parse
+
+    client, _ = signed_in(web, "vic")
+    day = T0.date().isoformat()  # the three ads were posted at 12:00 that day
+    ids = {"m1:ad:1", "m2:ad:2", "m1:ad:3"}
+    api = client.get("/api/v1/search", params={"posted_until": day}).json()
+    assert {row["id"] for row in api["items"]} == ids
+    assert client.get("/api/v1/search", params={"posted_since": day}).json()["total"] == 3
+    assert client.get("/api/v1/search", params={"posted_until": "2026-10-31"}).json()["items"] == []
+    page = parse([("posted_until", day)]).params
+    assert page.posted_until == datetime(2026, 11, 1, 23, 59, 59, 999999, tzinfo=UTC)
+    assert page == SearchParams(posted_until=T0.date()) == SearchParams(posted_until=day)
+    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": web.db.name, "TRAWLER_VAR_DIR": str(tmp_path / "cli")}
+    cli = run_cli(["search", "--until", day, "--json"], env)
+    assert {row["id"] for row in json.loads(cli.stdout)["items"]} == ids
+    bad = client.get("/api/v1/search", params={"posted_until": "2026-02-30"})
+    assert bad.status_code in (400, 422) and "posted_until" in bad.text
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -86,9 +86,9 @@ CatOpt = typer.Option(None, "--category", help="The listing's own category, e.g.
 MinRisk = typer.Option(None, "--min-risk", min=0, help="Lowest risk score.")
 MaxRisk = typer.Option(None, "--max-risk", min=0, help="Highest risk score.")
 Since = typer.Option(None, "--since", help="Posted at or after (ISO date or date-time, UTC if no zone).")
-Until = typer.Option(None, "--until", help="Posted at or before.")
+Until = typer.Option(None, "--until", help="Posted at or before (a bare date: to the end of that day).")
 SeenSince = typer.Option(None, "--seen-since", help="Last seen at or after.")
-SeenUntil = typer.Option(None, "--seen-until", help="First seen at or before.")
+SeenUntil = typer.Option(None, "--seen-until", help="First seen at or before (a bare date: to the end of that day).")
 HasContacts = typer.Option(None, "--has-contacts/--no-contacts", help="With (or without) phones, e-mails, handles.")
 Removed = typer.Option(False, "--removed", help="Only listings taken down since (a complete crawl missed them).")
 Live = typer.Option(False, "--live", help="Only listings still online at the last complete crawl.")
@@ -101,11 +101,12 @@ def _status(removed: bool, live: bool) -> Status:
     return Status.REMOVED if removed else Status.LIVE if live else Status.ANY
 
 
-def _date(value: str | None, name: str) -> datetime | None:
+def _date(value: str | None, name: str) -> date | datetime | None:
+    """A date-time, or a bare date (the search reads it as its whole day, as the page and the API do)."""
     if value is None:
         return None
     try:
-        return datetime.fromisoformat(value)
+        return date.fromisoformat(value) if len(value.strip()) == 10 else datetime.fromisoformat(value)
     except ValueError:
         fail(f"{name}: not an ISO date or date-time: {value!r}", "e.g. 2026-05-01 or 2026-05-01T12:00+02:00")
 

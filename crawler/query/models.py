@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime, time
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictStr, StringConstraints, ValidationInfo, field_validator
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")  # a bare date: the search reads it as the whole day
 
 # A name: a site, kind, platform type, language, country, indicator id or category. No "$", no ".", no spaces.
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_\-:]{0,79}$"
@@ -82,6 +85,19 @@ class SearchParams(BaseModel):
         if any(len(v) > 100 for v in values):
             raise ValueError("a category is at most 100 characters")
         return values
+
+    @field_validator("posted_since", "posted_until", "seen_since", "seen_until", mode="before")
+    @classmethod
+    def _whole_days(cls, value: Any, info: ValidationInfo) -> Any:
+        """A bare date covers its whole day (UTC), in every face: "until 2026-09-30" ends at 23:59:59.999."""
+        if isinstance(value, str) and _DAY.fullmatch(value.strip()):
+            try:
+                value = date.fromisoformat(value.strip())
+            except ValueError:
+                return value  # not a real day: the datetime parser names the parameter
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return datetime.combine(value, time.max if info.field_name.endswith("until") else time.min, UTC)
+        return value
 
     @field_validator("posted_since", "posted_until", "seen_since", "seen_until")
     @classmethod

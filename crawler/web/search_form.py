@@ -9,10 +9,8 @@ rather than ignored.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -39,8 +37,6 @@ SINGLE = {
 }
 MANY = ("site", "platform_type", "kind", "language", "country", "category", "indicator", "indicator_category")
 FIELD_TO_PARAM = {field: name for name, field in SINGLE.items()} | {name: name for name in MANY}
-UNTIL = ("posted_until", "seen_until")
-_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PAGE_PATH = "/search"
 EXPORT_PATH = "/api/v1/export"
 
@@ -69,18 +65,6 @@ class SearchForm:
         return [v for k, v in self.items if k == name]
 
 
-def _day_bound(name: str, value: str) -> str:
-    """A bare date (what ``<input type=date>`` sends) covers the whole day: an "until" date ends at 23:59:59."""
-    if not _DAY.match(value):
-        return value
-    try:
-        day = datetime.strptime(value, "%Y-%m-%d").date()
-    except ValueError:
-        return value  # left to the model, which names the parameter
-    moment = datetime.combine(day, time.max if name in UNTIL else time.min, UTC)
-    return moment.isoformat()
-
-
 def parse(query_items: Sequence[tuple[str, str]]) -> SearchForm:
     """Read a query string (as ``request.query_params.multi_items()``); raises :class:`BadSearch`."""
     items = [(k, v) for k, v in query_items if v.strip() != ""]
@@ -96,9 +80,6 @@ def parse(query_items: Sequence[tuple[str, str]]) -> SearchForm:
         else:
             known = ", ".join(sorted([*SINGLE, *MANY]))
             raise BadSearch(name[:60], f"not a search parameter (known: {known})")
-    for name in ("posted_since", "posted_until", "seen_since", "seen_until"):
-        if name in given:
-            given[name] = _day_bound(name, given[name])
     try:
         params = SearchParams(**given)
     except ValidationError as exc:

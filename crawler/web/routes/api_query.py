@@ -8,7 +8,6 @@ search and view is written to the audit log.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
@@ -27,6 +26,8 @@ router = APIRouter(prefix="/api/v1", tags=["query"], responses={401: {"model": E
 Viewer = Annotated[Principal, Depends(require_role(Role.VIEWER))]
 Analyst = Annotated[Principal, Depends(require_role(Role.ANALYST))]
 Many = Annotated[list[str] | None, Query(max_length=100)]
+# Read by the query layer's SearchParams, so a bare date means the same here as on the page and in the CLI.
+DATE_HELP = "ISO 8601 date-time, or a date (a bare date covers its whole day, UTC)"
 
 
 def _bad(exc: ValidationError) -> HTTPException:
@@ -48,10 +49,10 @@ def search_params(
     indicator_category: Many = None,
     min_risk: float | None = None,
     max_risk: float | None = None,
-    posted_since: datetime | None = None,
-    posted_until: datetime | None = None,
-    seen_since: Annotated[datetime | None, Query(description="last seen at or after")] = None,
-    seen_until: Annotated[datetime | None, Query(description="first seen at or before")] = None,
+    posted_since: Annotated[str | None, Query(max_length=40, description=DATE_HELP)] = None,
+    posted_until: Annotated[str | None, Query(max_length=40, description=DATE_HELP)] = None,
+    seen_since: Annotated[str | None, Query(max_length=40, description="last seen at or after; " + DATE_HELP)] = None,
+    seen_until: Annotated[str | None, Query(max_length=40, description="first seen at or before; " + DATE_HELP)] = None,
     has_contacts: bool | None = None,
     status: query.Status = query.Status.ANY,
     sort: query.Sort = query.Sort.DATE,
