@@ -40,9 +40,9 @@ from crawler.demo.search_truth import has_words
 from crawler.demo.server import build_all
 from crawler.storage import embedded
 from crawler.storage.schema import AUDIT_LOG
+from crawler.web.links import entity_href, listing_href
 from crawler.web.routes.api_query import search_params
 from crawler.web.search_form import MANY, export_href, parse
-from crawler.web.search_view import entity_href, listing_href
 from tests.conftest import MongoServer, run_cli, start_demo
 from tests.webapp import PASSWORDS, add_accounts, make_app
 

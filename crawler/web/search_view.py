@@ -14,7 +14,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from markupsafe import Markup
 
@@ -22,6 +21,7 @@ from crawler.query import FacetCounts, ListingSummary, ListingView
 from crawler.query.counters import NONE, RISK_BANDS
 from crawler.query.models import VersionSummary, utc
 from crawler.web.highlight import highlight
+from crawler.web.links import entity_href, listing_href
 from crawler.web.search_form import Items, changed
 
 FACET_LABELS = {
@@ -42,14 +42,6 @@ WORD_DIFF_LIMIT = 20_000  # characters: longer texts are shown old/new without a
 
 
 # -- links -----------------------------------------------------------------------------------------------
-
-
-def listing_href(listing_id: str) -> str:
-    return f"/listings/{quote(listing_id, safe=':@')}"
-
-
-def entity_href(entity_id: str) -> str:
-    return f"/entities/{quote(entity_id, safe=':+@')}"
 
 
 def when(value: Any) -> str:

@@ -12,16 +12,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import quote
 
-
-def entity_href(entity_id: str) -> str:
-    return "/entities/" + quote(entity_id, safe=":@+")
-
-
-def listing_href(listing_id: str) -> str:
-    return "/listings/" + quote(listing_id, safe=":@+")
-
+from crawler.web.links import listing_href
 
 # -- timeline ----------------------------------------------------------------
 

@@ -16,9 +16,9 @@ from fastapi.responses import HTMLResponse, Response
 from crawler.accounts.roles import Role
 from crawler.query.dashboard import MAX_DAYS, DailyCounts, dashboard, per_day_rows
 from crawler.web.auth import Principal, database, record, require_role
+from crawler.web.links import entity_href
 from crawler.web.page import render
 from crawler.web.registry import WebExtension
-from crawler.web.svg import entity_href
 
 router = APIRouter(include_in_schema=False)
 

@@ -17,18 +17,10 @@ from crawler.accounts.roles import Role
 from crawler.query.graph import EntityGraph, entity_graph
 from crawler.query.models import EntityView
 from crawler.web.auth import Principal, database, record, require_role
+from crawler.web.links import entity_href, listing_href
 from crawler.web.page import render
 from crawler.web.registry import WebExtension
-from crawler.web.svg import (
-    GraphLayout,
-    NodeSpec,
-    TimelineChart,
-    TimelineEvent,
-    entity_href,
-    listing_href,
-    radial_layout,
-    timeline_chart,
-)
+from crawler.web.svg import GraphLayout, NodeSpec, TimelineChart, TimelineEvent, radial_layout, timeline_chart
 
 router = APIRouter(include_in_schema=False)
 
