@@ -133,6 +133,23 @@ def run_cli(args: list[str], env: dict[str, str], cwd: Path = REPO, timeout: int
     return CrawlResult(proc.returncode, proc.stdout, proc.stderr)
 
 
+def crawl_demo(
+    mongo: MongoServer,
+    demo: RunningDemo,
+    name: str,
+    var_dir: Path,
+    sites: list[str],
+    extra: dict[str, str] | None = None,
+) -> dict[str, str]:
+    """Crawl ``sites`` of ``demo`` with the CLI into the fresh database ``name``; returns the crawl's environment."""
+    with mongo.client() as client:
+        client.drop_database(name)
+    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": name, "TRAWLER_VAR_DIR": str(var_dir), **(extra or {})}
+    result = run_cli(["crawl", *sites, "--no-progress"], {**env, **demo.env})
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    return env
+
+
 @pytest.fixture
 def crawl_env(mongo: MongoServer, db_name: str, tmp_path: Path) -> dict[str, str]:
     """Environment for a crawl subprocess: the session server, a fresh database, a private var dir."""

@@ -42,7 +42,7 @@ from crawler.demo.server import build_all, ground_truth
 from crawler.plugins import get_plugin_manager
 from crawler.query.counters import FACET_DIMENSIONS
 from crawler.testkit import diff_listings
-from tests.conftest import MongoServer, run_cli, start_demo
+from tests.conftest import MongoServer, crawl_demo, start_demo
 from tests.webapp import Web, running_app, signed_in
 
 SITES = ("demo-forum", "demo-market", "demo-reviews")
@@ -101,13 +101,10 @@ def demo(mongo: MongoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     running = start_demo()
     name = "demo_api"
     client = mongo.client()
-    client.drop_database(name)
-    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": name, "TRAWLER_VAR_DIR": str(tmp_path_factory.mktemp("var"))}
     try:
-        result = run_cli(["crawl", *SITES, "--no-progress"], {**env, **running.env})
+        crawl_demo(mongo, running, name, tmp_path_factory.mktemp("var"), list(SITES))
     finally:
         running.server.stop()
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     urls = {name: running.server.urls[name] for name in PLATFORMS}
     truth = {item["_id"]: item for items in ground_truth(running.options, urls).values() for item in items}
     book = contact_book(build_all(running.options, PLATFORMS))

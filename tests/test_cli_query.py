@@ -22,7 +22,7 @@ from crawler.demo.server import build_all
 from crawler.demo.world import format_phone
 from crawler.models import Listing
 from crawler.storage.writer import ListingWriter, Pending
-from tests.conftest import MongoServer, run_cli, start_demo
+from tests.conftest import MongoServer, crawl_demo, run_cli, start_demo
 
 SITE = "demo-market"
 
@@ -41,10 +41,7 @@ def market(mongo: MongoServer, tmp_path_factory: pytest.TempPathFactory) -> Iter
     demo = start_demo()
     name = "query_cli"
     client = mongo.client()
-    client.drop_database(name)
-    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": name, "TRAWLER_VAR_DIR": str(tmp_path_factory.mktemp("var"))}
-    result = run_cli(["crawl", SITE, "--no-progress"], {**env, **demo.env})
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    env = crawl_demo(mongo, demo, name, tmp_path_factory.mktemp("var"), [SITE])
     truth = {item["_id"]: item for item in demo.truth()[SITE]}
     book = contact_book(build_all(demo.options, tuple(demo.server.urls)))
     yield Market(env, truth, {i: planted_in(item, book) for i, item in truth.items()}, mongo, name)

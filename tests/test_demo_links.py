@@ -19,7 +19,7 @@ from crawler.demo.contact_truth import Planted, contact_book, planted_in
 from crawler.demo.server import build_all
 from crawler.demo.world import Person, recruiters
 from crawler.storage.entities import entities_of, listings_sharing
-from tests.conftest import MongoServer, run_cli, start_demo
+from tests.conftest import MongoServer, crawl_demo, start_demo
 
 SITES = ["demo-forum", "demo-market", "demo-reviews"]
 LINK_TYPES = ("phone:", "email:", "handle:telegram:")
@@ -37,14 +37,7 @@ def linked(mongo: MongoServer, tmp_path_factory: pytest.TempPathFactory) -> Iter
     demo = start_demo()
     name = "demo_links"
     client = mongo.client()
-    client.drop_database(name)
-    env = {
-        "MONGO_URI": mongo.uri,
-        "MONGO_DATABASE": name,
-        "TRAWLER_VAR_DIR": str(tmp_path_factory.mktemp("var")),
-    }
-    result = run_cli(["crawl", *SITES, "--no-progress"], {**env, **demo.env})
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    crawl_demo(mongo, demo, name, tmp_path_factory.mktemp("var"), list(SITES))
     book = contact_book(build_all(demo.options, tuple(demo.server.urls)))
     truth = demo.truth()
     planted = {item["_id"]: planted_in(item, book) for site in SITES for item in truth[site]}

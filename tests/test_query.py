@@ -38,7 +38,7 @@ from crawler.query.models import Sort, Status
 from crawler.query.search import iter_search
 from crawler.query.tokens import TOKENS_VERSION
 from crawler.storage.entities import listings_sharing
-from tests.conftest import MongoServer, run_cli, start_demo
+from tests.conftest import MongoServer, crawl_demo, start_demo
 
 SITES = ["demo-forum", "demo-market", "demo-reviews"]
 
@@ -57,15 +57,8 @@ def crawled(mongo: MongoServer, tmp_path_factory: pytest.TempPathFactory) -> Ite
     demo = start_demo()
     name = "query_layer"
     client = mongo.client()
-    client.drop_database(name)
-    env = {
-        "MONGO_URI": mongo.uri,
-        "MONGO_DATABASE": name,
-        "TRAWLER_VAR_DIR": str(tmp_path_factory.mktemp("var")),
-        "TRAWLER_ENABLE_PLUGINS": "neardup",  # opt-in: the cluster pivots need it
-    }
-    result = run_cli(["crawl", *SITES, "--no-progress"], {**env, **demo.env})
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    # neardup is opt-in: the cluster pivots need it
+    crawl_demo(mongo, demo, name, tmp_path_factory.mktemp("var"), list(SITES), {"TRAWLER_ENABLE_PLUGINS": "neardup"})
     truth = {item["_id"]: item for site in SITES for item in demo.truth()[site]}
     book = contact_book(build_all(demo.options, tuple(demo.server.urls)))
     planted = {listing_id: planted_in(item, book) for listing_id, item in truth.items()}

@@ -43,7 +43,7 @@ from crawler.storage.schema import AUDIT_LOG
 from crawler.web.links import entity_href, listing_href
 from crawler.web.routes.api_query import search_params
 from crawler.web.search_form import MANY, export_href, parse
-from tests.conftest import MongoServer, run_cli, start_demo
+from tests.conftest import MongoServer, crawl_demo, start_demo
 from tests.webapp import PASSWORDS, add_accounts, make_app
 
 SITES = ("demo-forum", "demo-market", "demo-reviews")
@@ -94,15 +94,12 @@ def flow(mongo: MongoServer, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     running = start_demo()
     name = "web_flow"
     client = mongo.client()
-    client.drop_database(name)
-    env = {"MONGO_URI": mongo.uri, "MONGO_DATABASE": name, "TRAWLER_VAR_DIR": str(tmp_path_factory.mktemp("var"))}
     try:
-        result = run_cli(["crawl", *SITES, "--no-progress"], {**env, **running.env})
+        crawl_demo(mongo, running, name, tmp_path_factory.mktemp("var"), list(SITES))
         truth = {item["_id"]: item for site, items in running.truth().items() if site in SITES for item in items}
         book = contact_book(build_all(running.options, tuple(running.server.urls)))
     finally:
         running.server.stop()
-    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     planted = {listing_id: planted_in(item, book) for listing_id, item in truth.items()}
     db = client[name]
     add_accounts(db)

@@ -112,11 +112,6 @@ def catch_up(db: Database, progress: Callable[[int], None] | None = None) -> int
     return written
 
 
-def pending(db: Database) -> int:
-    """About how many listings the next :func:`catch_up` reads (the overlap included)."""
-    return db[LISTINGS].count_documents(_pending_query(checkpoint(db)))
-
-
 def keep_caught_up(db: Database, interval: float, stop: threading.Event) -> None:
     """:func:`catch_up` every ``interval`` seconds until ``stop`` is set: ``trawler serve`` runs it in a thread, so
     listings stored by ``scrapy crawl`` or distributed workers become searchable without anyone asking."""
