@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pymongo
 import pytest
+import redis
 
 from crawler.demo import forum as forum_demo
 from crawler.demo.base import BuildOptions
@@ -31,7 +32,7 @@ from crawler.scheduling import leases
 from crawler.scheduling.schedule import Schedule
 from crawler.scheduling.scheduler import scheduled_sites
 from tests.conftest import EXTRACTION_ONLY, REPO, MongoServer, _free_port_base, run_cli
-from tests.test_scaleout import fetched, redis_url  # noqa: F401 - redis_url is a fixture used here
+from tests.test_scaleout import fetched, redis_url, robots_fetches  # noqa: F401 - redis_url is a fixture used here
 from tests.test_scheduler import stop_scheduler, wait_for
 
 NOW = datetime.now(UTC).replace(microsecond=0)  # the demo renders relative dates against this
@@ -323,3 +324,92 @@ def test_a_distributed_recrawl_fetches_what_a_local_incremental_recrawl_fetches(
         assert record["counts"]["listings_removed"] == 0
     finally:
         mongo.client().drop_database(local_db.name)
+
+
+# -- 4. cancelling a distributed crawl, starting one with `runs start --distributed` --------------------------------
+
+STARTED = re.compile(r"started distributed run (\S+) \((\d+) start requests queued")
+
+
+def test_runs_cancel_stops_every_worker_of_a_distributed_crawl(
+    env: dict[str, str],
+    forum: DemoServer,
+    db: pymongo.database.Database,
+    redis_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    site = "cancel-forum"
+    forum_profile(tmp_path / "profiles", forum, site)
+    started = run_cli(["runs", "start", site, "--distributed"], env)
+    assert started.returncode == 0, started.stdout + started.stderr
+    [(crawl_id, queued)] = STARTED.findall(" ".join(started.stdout.split()))
+    assert queued == "1"
+    record = db.crawl_runs.find_one({"_id": crawl_id})
+    assert (record["trigger"], record["status"], record["distributed"]) == ("manual", "running", True)
+
+    # Two slow workers (54 pages at 0.5 s each: ~27 s), both in the crawl, cancelled after its first pages. (Which
+    # worker fetches what is up to them: with a download delay the first one takes ahead more than it fetches.)
+    logs = [tmp_path / "w1.log", tmp_path / "w2.log"]
+    workers = [worker(env, site, path, "--set", "DOWNLOAD_DELAY=0.5") for path in logs]
+
+    def both_joined_and_pages_fetched() -> bool:
+        texts = [path.read_text() if path.exists() else "" for path in logs]
+        return (
+            all(f"joined crawl {crawl_id}" in text for text in texts)
+            and sum(map(fetched, logs), Counter()).total() >= 4
+        )
+
+    wait_for(both_joined_and_pages_fetched, 60, "both workers in the crawl, and its first pages")
+    cancel = run_cli(["runs", "cancel", crawl_id, "--wait", "30"], env)
+    assert cancel.returncode == 0, cancel.stdout + cancel.stderr
+    out = " ".join(cancel.stdout.split())
+    assert f"cancel requested for run {crawl_id}: its workers leave it within seconds" in out
+    assert f"run {crawl_id} is cancelled" in out
+    # A worker exits 1 when a crawl it took part in did not finish, and says why.
+    assert [finish(p, path, 30) for p, path in zip(workers, logs, strict=True)] == [1, 1]
+    for path in logs:
+        assert f"{site} ({crawl_id}): cancelled" in " ".join(path.with_suffix(".out").read_text().split())
+
+    record = db.crawl_runs.find_one({"_id": crawl_id})
+    parts = list(db.crawl_runs.find({"crawl_id": crawl_id}))
+    assert (record["status"], record["finish_reason"], record["cancel_requested"]) == ("cancelled", "cancelled", True)
+    assert sorted(record["worker_runs"]) == sorted(part["_id"] for part in parts) and len(parts) == 2
+    assert {part["finish_reason"] for part in parts} == {"cancelled"}
+    pages = sum(fetched(path).total() + robots_fetches(path) for path in logs)
+    assert record["counts"]["pages"] == sum(part["counts"]["pages"] for part in parts) == pages
+    assert pages < 54  # stopped part-way: the forum has 54 pages (robots.txt included)
+    assert record["counts"]["listings_removed"] == 0  # a cancelled crawl saw too little to say what is gone
+    assert db.listings.count_documents({"site": site, "removed": True}) == 0
+    for path in logs:
+        assert "Closing spider (cancelled)" in path.read_text()
+    # Nothing is left to resume, and the site is free: a plain crawl may start now.
+    server = redis.Redis.from_url(redis_url)
+    prefix = env["TRAWLER_REDIS_PREFIX"]
+    assert server.zcard(f"{prefix}:crawl:{crawl_id}:requests") == 0
+    assert server.hget(f"{prefix}:crawl:{crawl_id}:meta", "state") == b"done"
+    assert db.leases.count_documents({"_id": site}) == 0
+    again = run_cli(["runs", "cancel", crawl_id], env)
+    assert again.returncode == 1
+    assert f"run {crawl_id} is not running (cancelled): nothing to cancel" in " ".join(again.stderr.split())
+
+
+def test_cancelling_a_distributed_crawl_no_worker_is_in_completes_it_at_once(
+    env: dict[str, str], forum: DemoServer, db: pymongo.database.Database, tmp_path: Path
+) -> None:
+    site = "cancel-idle-forum"
+    forum_profile(tmp_path / "profiles", forum, site)
+    crawl_id, queued, _ = seed(env, site)
+    assert queued == 1
+    cancel = run_cli(["runs", "cancel", crawl_id], env)
+    assert cancel.returncode == 0, cancel.stdout + cancel.stderr
+    assert f"cancelled run {crawl_id} (no worker was in it)" in " ".join(cancel.stdout.split())
+    record = db.crawl_runs.find_one({"_id": crawl_id})
+    assert (record["status"], record["finish_reason"], record["worker_runs"]) == ("cancelled", "cancelled", [])
+    assert db.leases.count_documents({"_id": site}) == 0
+    # A worker started afterwards finds nothing to do, and the site can be seeded again at once.
+    log = tmp_path / "late.log"
+    assert finish(worker(env, site, log), log, 60) == 0
+    assert fetched(log) == Counter()
+    assert db.crawl_runs.count_documents({"crawl_id": crawl_id}) == 0
+    reseeded, _, out = seed(env, site)
+    assert reseeded != crawl_id and "replaced crawl" in out

@@ -7,6 +7,7 @@ Text from the run record (errors, log lines: they can quote scraped pages) is pr
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import typer
@@ -175,8 +176,17 @@ def runs_cancel(
     run_id: str = typer.Argument(..., help="The run id of a running crawl."),
     wait: float = typer.Option(0, min=0, help="Wait up to this many seconds for the crawl to stop."),
 ) -> None:
-    """Ask a running crawl to stop: it notices within seconds, closes, and its status becomes "cancelled"."""
+    """Ask a running crawl to stop: it notices within seconds, closes, and its status becomes "cancelled".
+
+    A distributed crawl (started by `trawler seed`, `runs start --distributed` or a distributed schedule) is
+    cancelled in Redis: its queue is dropped, its workers leave it within seconds and the last one completes
+    its record; an interrupted one (no worker left in it) is completed at once. Needs REDIS_URL.
+    """
     db = _db()
+    run = db[RUNS].find_one({"_id": str(run_id)}, {"distributed": 1, "site": 1, "status": 1})
+    if run is not None and run.get("distributed"):
+        _cancel_distributed(db, run, wait)
+        return
     outcome = request_cancel(db, str(run_id))
     if outcome == "unknown":
         fail(f"no run {run_id!r}", "list them with: trawler runs")
@@ -185,6 +195,41 @@ def runs_cancel(
     console.print(f"cancel requested for run {escape(run_id)}")
     if wait:
         status = _wait_for_end(db, str(run_id), wait)
+        console.print(f"run {escape(run_id)} is {status}")
+        if status == "running":
+            raise typer.Exit(1)
+
+
+def _cancel_distributed(db: Any, run: dict[str, Any], wait: float) -> None:
+    from redis.exceptions import RedisError
+
+    from crawler.scaleout import record
+    from crawler.scaleout.state import connect, prefix_of, redis_url
+
+    run_id, status = str(run["_id"]), run.get("status")
+    if status not in ("running", "interrupted"):
+        fail(f"run {run_id} is not running ({status}): nothing to cancel")
+    settings = project_settings()
+    db[RUNS].update_one({"_id": run_id}, {"$set": {"cancel_requested": True, "cancel_requested_at": datetime.now(UTC)}})
+    server = connect(settings)
+    try:
+        outcome = record.cancel(db, server, prefix_of(settings), run_id, str(run.get("site")))
+    except RedisError as exc:
+        fail(f"cannot reach Redis at {redis_url(settings)} to cancel distributed run {run_id}: {exc}",
+             "its queue is in Redis: start redis-server, or set REDIS_URL to the workers' Redis")  # fmt: skip
+    finally:
+        server.close()
+    if outcome == "done":  # its keys are gone (replaced by a later seed): nothing can resume it any more
+        db[RUNS].update_one(
+            {"_id": run_id, "status": {"$in": ["running", "interrupted"]}},
+            {"$set": {"status": "cancelled", "finish_reason": "cancelled", "finished_at": datetime.now(UTC)}},
+        )
+    if outcome == "workers":
+        console.print(f"cancel requested for run {escape(run_id)}: its workers leave it within seconds")
+    else:
+        console.print(f"cancelled run {escape(run_id)} (no worker was in it)")
+    if wait:
+        status = _wait_for_end(db, run_id, wait)
         console.print(f"run {escape(run_id)} is {status}")
         if status == "running":
             raise typer.Exit(1)
@@ -205,11 +250,18 @@ def _wait_for_end(db: Any, run_id: str, seconds: float) -> str:
 def runs_start(
     site: str = typer.Argument(..., help="A site profile name (see `trawler sites`)."),
     wait: bool = typer.Option(False, "--wait", help="Wait for the crawl to end and print its run."),
+    distributed: bool = typer.Option(
+        False,
+        "--distributed",
+        help="Seed it in Redis for the `trawler worker`s instead (as `trawler seed` does); needs REDIS_URL.",
+    ),
 ) -> None:
     """Crawl a site now, in its own background process (trigger "manual"); prints the run id.
 
     Refused while the site is being crawled (by a scheduler or by hand). The crawl's output goes to
     var/logs/runs/RUN_ID.log; follow it with `trawler runs show RUN_ID`, stop it with `trawler runs cancel`.
+    With --distributed the crawl is seeded for the workers (their logs are their own); the run id is the
+    crawl id, and `runs show` / `runs cancel` work on it the same way.
     """
     settings = project_settings()
     found = load_catalog(shared_plugin_manager(settings), settings)
@@ -218,6 +270,11 @@ def runs_start(
         fail(f"site profile {site!r} is invalid: {error}" if error else f"no site profile named {site!r}")
     db = open_database(database_config(settings))
     ensure_indexes(db)
+    if distributed:
+        run_id = _seed_manual(settings, site)
+        if wait:
+            _wait_and_print(db, run_id)
+        return
     try:
         child = launcher.launch(
             db, site, "manual", var_dir=str(settings.get("TRAWLER_VAR_DIR")), ttl=settings.getfloat("TRAWLER_LEASE_TTL")
@@ -227,8 +284,38 @@ def runs_start(
     console.print(f"started run {escape(child.run_id)} (pid {child.proc.pid}, log {escape(str(child.log_path))})")
     if not wait:
         return
-    run = launcher.record_exit(db, child, child.proc.wait())
+    _print_end(launcher.record_exit(db, child, child.proc.wait()))
+
+
+def _seed_manual(settings: Any, site: str) -> str:
+    from redis.exceptions import RedisError
+
+    from crawler.scaleout.seeding import SeedError, seed
+    from crawler.scaleout.state import redis_url
+
+    try:
+        seeded = seed(site, settings, trigger="manual")
+    except SeedError as exc:
+        fail(str(exc), "wait for it, or cancel it with: trawler runs cancel RUN_ID")
+    except RedisError as exc:
+        fail(f"cannot reach Redis at {redis_url(settings)} ({exc})", "start redis-server, or set REDIS_URL")
+    console.print(
+        f"started distributed run {escape(seeded.crawl_id)} ({seeded.queued} start requests queued for the workers)"
+    )
+    return seeded.crawl_id
+
+
+def _wait_and_print(db: Any, run_id: str) -> None:
+    """Until the workers complete the crawl's record (none running: it waits for them)."""
+    import time
+
+    while (db[RUNS].find_one({"_id": run_id}, {"status": 1}) or {}).get("status") == "running":
+        time.sleep(0.5)
+    _print_end(db[RUNS].find_one({"_id": run_id}) or {"_id": run_id})
+
+
+def _print_end(run: dict[str, Any]) -> None:
     print_run(run)
     if run.get("status") != "finished":
-        err_console.print(f"[red]run {escape(child.run_id)} ended {escape(str(run.get('status')))}[/]")
+        err_console.print(f"[red]run {escape(str(run.get('_id')))} ended {escape(str(run.get('status')))}[/]")
         raise typer.Exit(1)

@@ -98,7 +98,7 @@ def worker(
     `trawler crawl`) waits until the site is free.
     SIGTERM (or Ctrl-C): take nothing more, finish the requests taken, leave the crawl to the other workers
     (or to the next one started); a second SIGTERM stops at once. Exits 1 if a crawl it took part in did not
-    finish (stopped included).
+    finish (stopped or cancelled included: `trawler runs cancel CRAWL_ID` makes every worker leave it).
     """
     from crawler.scaleout.worker import Worker
 

@@ -12,6 +12,9 @@ was seeded. So workers never mark (``TRAWLER_MARK_REMOVED`` is off in their pipe
 does it once, and only when every worker finished cleanly (no errors, nothing spooled, no worker lost) and
 none left pages out (an incremental recrawl's skipped pages, pages the site refused), as a plain crawl does.
 
+A cancelled crawl (:func:`cancel`) is completed as ``cancelled`` by its last worker, or at once when no worker
+is in it; nothing is marked removed.
+
 The crawl's record names its lease holder (``lease_holder``, :mod:`crawler.scaleout.lease`), so
 ``trawler runs`` tells a crawl nobody works on any more (its lease expired) from a running one. A crawl the
 scheduler started (``trigger: schedule``) also updates its site's ``schedules`` document when it completes.
@@ -33,7 +36,8 @@ from pymongo.errors import PyMongoError
 
 from crawler import __version__
 from crawler.scaleout.lease import holder_of
-from crawler.scaleout.state import CrawlState
+from crawler.scaleout.state import CrawlKeys, CrawlState
+from crawler.scheduling import leases
 from crawler.storage.connection import connect, database_config
 from crawler.storage.schema import RUNS, SCHEDULES
 from crawler.storage.writer import ListingWriter
@@ -117,6 +121,21 @@ def finalise(settings: Any, state: CrawlState, site: str) -> dict[str, Any]:
         return {}
 
 
+def cancel(db: Database, server: Any, prefix: str, crawl_id: str, site: str) -> str:
+    """Cancel a distributed crawl (``trawler runs cancel``): ``workers`` (the workers in it leave within
+    seconds, the last one completes the record), ``cancelled`` (nobody was in it: completed here, its lease
+    released) or ``done`` (it was over already)."""
+    state = CrawlState(server, CrawlKeys(prefix, crawl_id))
+    if not server.exists(state.keys.meta):
+        return "done"  # replaced by a later seed, or its keys expired: nothing left to stop
+    outcome = state.cancel()
+    if outcome != "finalise":
+        return outcome
+    _complete(db, state, site, state.meta(), state.run_ids(), mark_removed=False)
+    leases.release(db, site, holder_of(crawl_id))
+    return "cancelled"
+
+
 def _complete(
     db: Database, state: CrawlState, site: str, meta: dict[str, str], run_ids: list[str], mark_removed: bool
 ) -> dict[str, Any]:
@@ -125,17 +144,24 @@ def _complete(
     for part in parts:
         counts.update({k: int(v or 0) for k, v in (part.get("counts") or {}).items()})
     lost = int(meta.get("lost_workers", 0))
+    cancelled = meta.get("cancelled") == "1"
     # Each worker told Redis whether it left cleanly (finished, or stopped without losing a request).
-    clean = meta.get("dirty") != "1" and not lost
+    clean = meta.get("dirty") != "1" and not lost and not cancelled
     now = datetime.now(UTC)
     seeded_at = datetime.fromisoformat(meta["seeded_at"]) if "seeded_at" in meta else now
     removed = 0
     if clean and mark_removed and meta.get("partial") != "1":
         removed = ListingWriter(db).mark_removed(site, seeded_at, now)
     counts["listings_removed"] = removed
+    if cancelled:
+        status, reason = "cancelled", "cancelled"
+    elif clean:
+        status, reason = "finished", "finished"
+    else:
+        status, reason = "failed", "worker_lost" if lost else "worker_failed"
     update = {
-        "status": "finished" if clean else "failed",
-        "finish_reason": "finished" if clean else ("worker_lost" if lost else "worker_failed"),
+        "status": status,
+        "finish_reason": reason,
         "finished_at": now,
         "counts": dict(counts),
         "worker_runs": run_ids,

@@ -14,6 +14,9 @@ what the measurements in ``../shared/MEASURED.md`` show going wrong:
   knows are filtered locally without asking Redis at all (most links on a page point to pages already seen).
 - **Holds the site's lease with the other workers** (:mod:`crawler.scaleout.lease`), so a plain crawl of the
   site cannot run at the same time.
+- **Can be cancelled.** ``trawler runs cancel CRAWL_ID`` deletes the queue and flags the crawl in Redis; each
+  worker notices at its next pop, idle check or heartbeat, closes with the reason ``cancelled``, and the last
+  one to leave completes the crawl's record as cancelled.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from crawler.incremental.markers import partial as incremental_partial
 from crawler.monitoring.blocking import STAT_TOTAL as BLOCKED_PAGES_STAT
 from crawler.scaleout import record
 from crawler.scaleout.lease import CrawlLease
-from crawler.scaleout.state import ALIVE_TTL_S, CrawlKeys, CrawlState, prefix_of, worker_name
+from crawler.scaleout.state import ALIVE_TTL_S, CANCELLED, CrawlKeys, CrawlState, prefix_of, worker_name
 from crawler.storage.runs import counts_from_stats
 
 logger = logging.getLogger("trawler.scaleout")
@@ -67,6 +70,7 @@ class SharedScheduler(Scheduler):
         instance.heartbeat = task.LoopingCall(instance._heartbeat)
         instance.stopping = False  # a graceful stop: take nothing more, finish what was taken
         instance.stopped_cleanly = False
+        instance.cancelled = False
         instance.lease = None
         instance.lease_loop = None
         instance.renewing = False
@@ -160,6 +164,9 @@ class SharedScheduler(Scheduler):
         except Exception as exc:  # a Redis hiccup must not stop the crawl; the next beat tries again
             logger.warning("worker heartbeat to Redis failed: %s", exc)
             return
+        if joined == 2:
+            self._leave_cancelled()
+            return
         if joined != 1 and self.heartbeat.running:
             # The crawl's keys were replaced (`seed --force`) or it was completed without us (we were counted
             # as dead): what this worker would queue now would go nowhere.
@@ -167,6 +174,15 @@ class SharedScheduler(Scheduler):
             self.heartbeat.stop()
             self.crawler.stats.inc_value(LOST_REQUESTS)
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="crawl_gone"))
+
+    def _leave_cancelled(self) -> None:
+        """``trawler runs cancel`` cancelled the crawl: stop now, as a cancelled plain crawl does."""
+        if self.cancelled:
+            return
+        self.cancelled = True
+        self.stopping = True
+        logger.info("crawl %s was cancelled; worker %s leaves it", self.state.crawl_id, self.worker)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason="cancelled"))
 
     def _spider_opened(self, spider: Any) -> None:
         run_id = self.crawler.stats.get_value("trawler/run_id")
@@ -236,6 +252,9 @@ class SharedScheduler(Scheduler):
         data = self.state.pop(self.worker)
         if data is None:
             return None
+        if data == CANCELLED:
+            self._leave_cancelled()
+            return None
         try:
             request = self.queue._decode_request(data)
         except Exception as exc:  # queued by a worker running other code (a renamed callback)
@@ -252,6 +271,9 @@ class SharedScheduler(Scheduler):
             self.stopped_cleanly = True  # idle: every request this worker took has been handled
             raise CloseSpider("shutdown")
         verdict = self.state.idle(self.worker)
+        if verdict == "cancelled":
+            self.cancelled = True
+            raise CloseSpider("cancelled")
         if verdict == "drained":
             return  # the engine closes the spider with reason "finished"
         self._wake_later(0.0 if verdict == "work" else self.poll)

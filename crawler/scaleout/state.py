@@ -22,16 +22,22 @@ import redis
 
 DEFAULT_PREFIX = "trawler"
 ALIVE_TTL_S = 30  # a worker that has not refreshed its alive key for this long is counted as dead
+CANCELLED = b"cancelled"  # what ``pop`` returns once the crawl is cancelled
 
-# KEYS: dupefilter, queue. ARGV: fingerprint, score, serialised request. Adds the request only if unseen.
+# KEYS: dupefilter, queue, meta. ARGV: fingerprint ('' for a request never filtered), score, serialised request.
+# Adds the request only if unseen, and never to a cancelled crawl (the pages its workers are still fetching must
+# not refill the queue).
 _ENQUEUE = """
-if redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
+if redis.call('HGET', KEYS[3], 'cancelled') == '1' then return 0 end
+if ARGV[1] ~= '' and redis.call('SADD', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 1
 """
 
-# KEYS: queue, idle. ARGV: worker. The highest-priority request; its taker is busy from this instant.
+# KEYS: queue, idle, meta. ARGV: worker. The highest-priority request; its taker is busy from this instant.
+# 'cancelled' (never a serialised request: those are pickles) once the crawl is cancelled.
 _POP = """
+if redis.call('HGET', KEYS[3], 'cancelled') == '1' then return 'cancelled' end
 local found = redis.call('ZRANGE', KEYS[1], 0, 0)
 if #found == 0 then return false end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
@@ -39,19 +45,26 @@ redis.call('SREM', KEYS[2], ARGV[1])
 return found[1]
 """
 
-# KEYS: meta, workers, alive. ARGV: worker, ttl. Join (or stay in) a crawl that is seeded and not done.
+# KEYS: meta, workers, alive. ARGV: worker, ttl. Join (or stay in) a crawl that is seeded and not done;
+# a cancelled crawl takes no new worker, and tells the ones in it (2) to leave.
 _JOIN = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 if redis.call('HGET', KEYS[1], 'state') == 'done' then return 0 end
+if redis.call('HGET', KEYS[1], 'cancelled') == '1' then
+  if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return 0 end
+  return 2
+end
 redis.call('SADD', KEYS[2], ARGV[1])
 redis.call('SET', KEYS[3], '1', 'EX', ARGV[2])
 return 1
 """
 
 # KEYS: queue, workers, idle, meta. ARGV: worker, alive key prefix.
-# 'work': requests are queued; 'wait': others are busy and may queue more; 'drained': the crawl is over.
+# 'work': requests are queued; 'wait': others are busy and may queue more; 'drained': the crawl is over;
+# 'cancelled': somebody cancelled the crawl (its queue is gone), leave it.
 _IDLE = """
 redis.call('SADD', KEYS[3], ARGV[1])
+if redis.call('HGET', KEYS[4], 'cancelled') == '1' then return 'cancelled' end
 if redis.call('ZCARD', KEYS[1]) > 0 then return 'work' end
 for _, w in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if redis.call('EXISTS', ARGV[2] .. w) == 0 then
@@ -75,6 +88,18 @@ if redis.call('SCARD', KEYS[2]) > 0 then return 'others' end
 if redis.call('ZCARD', KEYS[1]) > 0 then return 'interrupted' end
 if redis.call('HGET', KEYS[4], 'state') == 'done' then return 'done' end
 redis.call('HSET', KEYS[4], 'state', 'done')
+return 'finalise'
+"""
+
+# KEYS: queue, workers, meta. Cancel a crawl: no request is taken or queued any more. 'finalise' when no worker is
+# in it (the caller completes its record, once); 'workers': the workers in it leave, the last one completes it;
+# 'done': it was over already.
+_CANCEL = """
+if redis.call('HGET', KEYS[3], 'state') == 'done' then return 'done' end
+redis.call('HSET', KEYS[3], 'cancelled', '1')
+redis.call('DEL', KEYS[1])
+if redis.call('SCARD', KEYS[2]) > 0 then return 'workers' end
+redis.call('HSET', KEYS[3], 'state', 'done')
 return 'finalise'
 """
 
@@ -161,6 +186,7 @@ class CrawlState:
         self._join = server.register_script(_JOIN)
         self._idle = server.register_script(_IDLE)
         self._leave = server.register_script(_LEAVE)
+        self._cancel = server.register_script(_CANCEL)
 
     @classmethod
     def current(cls, server: redis.Redis, prefix: str, site: str) -> CrawlState | None:
@@ -187,16 +213,16 @@ class CrawlState:
 
     def enqueue(self, fingerprint: str | None, priority: int, data: bytes) -> bool:
         """Queue a serialised request unless its fingerprint was seen (``None``: never filtered)."""
-        if fingerprint is None:
-            self.server.zadd(self.keys.queue, {data: -priority})
-            return True
-        return bool(self._enqueue(keys=[self.keys.dupefilter, self.keys.queue], args=[fingerprint, -priority, data]))
+        keys = [self.keys.dupefilter, self.keys.queue, self.keys.meta]
+        return bool(self._enqueue(keys=keys, args=[fingerprint or "", -priority, data]))
 
     def pop(self, worker: str) -> bytes | None:
-        return self._pop(keys=[self.keys.queue, self.keys.idle], args=[worker])
+        """A serialised request, ``None`` when the queue is empty, :data:`CANCELLED` once the crawl is cancelled."""
+        return self._pop(keys=[self.keys.queue, self.keys.idle, self.keys.meta], args=[worker])
 
     def join(self, worker: str) -> int:
-        """1: joined (or still in); 0: the crawl is already done; -1: no such crawl (never seeded, or cleaned)."""
+        """1: joined (or still in); 2: still in, but the crawl is cancelled; 0: the crawl is already done (or
+        cancelled before this worker joined); -1: no such crawl (never seeded, or cleaned)."""
         return int(self._join(keys=[self.keys.meta, self.keys.workers, self.keys.alive(worker)],
                               args=[worker, ALIVE_TTL_S]))  # fmt: skip
 
@@ -207,6 +233,10 @@ class CrawlState:
     def leave(self, worker: str, clean: bool) -> str:
         keys = [self.keys.queue, self.keys.workers, self.keys.idle, self.keys.meta, self.keys.alive(worker)]
         return self._leave(keys=keys, args=[worker, "1" if clean else "0"]).decode()
+
+    def cancel(self) -> str:
+        """``finalise`` (no worker in the crawl: complete its record now), ``workers`` or ``done``."""
+        return self._cancel(keys=[self.keys.queue, self.keys.workers, self.keys.meta]).decode()
 
     def add_run(self, run_id: str) -> None:
         self.server.sadd(self.keys.runs, run_id)
