@@ -7,15 +7,18 @@ and `trawler crawl` as subprocesses. Pages fetched are read from Scrapy's DEBUG 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pymongo
@@ -185,6 +188,10 @@ def test_a_distributed_schedule_seeds_a_run_the_workers_finish(
         for count in ("listings_extracted", "listings_new", "listings_updated", "listings_removed", "errors"):
             assert record["counts"][count] == baseline["counts"][count], count
         assert record["counts"]["listings_new"] == len(truth)
+        # Reviewed as one run on the workers' summed counters: the health a single crawl records.
+        for field in ("listings_seen", "listings_by_kind", "coverage", "blocked_pages", "ban_rate", "alerts"):
+            assert record[field] == baseline[field], field
+        assert record["listings_seen"] == len(truth)
         assert listing_ids(db, site) == listing_ids(single, site) == sorted(item["_id"] for item in truth)
         assert fetched(logs[0]) + fetched(logs[1]) == fetched(single_log)  # every page once, as one crawl does
         assert len(record["worker_runs"]) == 2
@@ -413,3 +420,77 @@ def test_cancelling_a_distributed_crawl_no_worker_is_in_completes_it_at_once(
     assert db.crawl_runs.count_documents({"crawl_id": crawl_id}) == 0
     reseeded, _, out = seed(env, site)
     assert reseeded != crawl_id and "replaced crawl" in out
+
+
+# -- 5. monitoring a distributed crawl as one run ------------------------------------------------------------------
+
+
+def test_a_distributed_crawl_is_monitored_as_one_run(
+    env: dict[str, str], db: pymongo.database.Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two distributed crawls of the demo marketplace; before the second the site shows its dates differently
+    (a layout change). The crawl's last worker reviews the whole crawl on the workers' summed counters: the
+    second crawl's record gets the coverage alert, sent to the webhook; the workers' shares get none."""
+    site, port_base = "dist-mon-market", _free_port_base()
+    received: list[bytes] = []
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(self.rfile.read(int(self.headers["Content-Length"])))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    hooked = {**env, "TRAWLER_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{receiver.server_address[1]}/alerts"}
+    options = BuildOptions(seed=7, scale=1, now=NOW)
+
+    def crawl(tag: str, workers: int) -> dict[str, object]:
+        logs = [tmp_path / f"{tag}-w{n}.log" for n in range(workers)]
+        with DemoServer(options, port_base, only="market") as server:
+            (tmp_path / "profiles").mkdir(exist_ok=True)
+            (tmp_path / "profiles" / f"{site}.yaml").write_text(
+                f"name: {site}\nplatform_type: marketplace\nengine: classifieds\ncountry: DE\n"
+                f'timezone: Europe/Berlin\nstart_urls: ["{server.urls["market"]}/"]\n'
+                "monitoring: {min_history: 1}\n"  # the site's own threshold: one earlier run is a baseline
+            )
+            procs = [worker(hooked, site, log, *FAST, max_idle=60) for log in logs]
+            wait_for(lambda: all(log.exists() for log in logs), 60, "the workers to start")
+            crawl_id, _, _ = seed(hooked, site)
+            wait_for(lambda: finished(db, crawl_id), 120, "the crawl to finish", logs[0])
+            for proc in procs:
+                proc.send_signal(signal.SIGTERM)
+            assert [finish(p, log) for p, log in zip(procs, logs, strict=True)] == [0] * workers
+        return db.crawl_runs.find_one({"_id": crawl_id})
+
+    try:
+        first = crawl("first", 1)
+        monkeypatch.setenv("TRAWLER_DEMO_FAULTS", json.dumps({"replace": {'<time class="posted"': '<span class="x"'}}))
+        second = crawl("second", 2)
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+
+    assert (first["status"], first["alerts"], first["listings_seen"], first["listings_by_kind"]) == (
+        "finished", [], 120, {"ad": 120}
+    )  # fmt: skip
+    assert (first["coverage"]["ad"]["posted_at"], first["blocked_pages"], first["error_rate"]) == (1.0, 0, 0.0)
+    assert (second["status"], second["listings_seen"], second["coverage"]["ad"]["posted_at"]) == ("finished", 120, 0.0)
+    assert [(a["check"], a["subject"], a["value"], a["baseline"]) for a in second["alerts"]] == [
+        ("coverage_drop", "ad.posted_at", 0.0, 1.0)
+    ]
+    assert (
+        "posted_at was found on 0% of dist-mon-market's ad listings, against 100% in its last 1 runs"
+        in (second["alerts"][0]["message"])
+    )
+    # The shares: reviewed for their health, never checked (so never alerting), never a baseline.
+    shares = list(db.crawl_runs.find({"crawl_id": {"$in": [first["_id"], second["_id"]]}}))
+    assert len(shares) == 3 and all(share["alerts"] == [] for share in shares)
+    assert sum(share["listings_seen"] for share in shares if share["crawl_id"] == second["_id"]) == 120
+    assert [a["run_id"] for a in db.alerts.find({"site": site})] == [second["_id"]]
+    [payload] = [json.loads(body) for body in received]
+    assert (payload["run_id"], [a["check"] for a in payload["alerts"]]) == (second["_id"], ["coverage_drop"])
+    assert [d["ok"] for d in db.crawl_runs.find_one({"_id": second["_id"]})["alert_delivery"]] == [True]

@@ -20,14 +20,19 @@ from twisted.internet import threads
 from twisted.internet.defer import Deferred
 
 from crawler.models import Listing
+from crawler.monitoring.blocking import STAT_PREFIX as BLOCKED_PREFIX
+from crawler.monitoring.blocking import STAT_TOTAL as BLOCKED_TOTAL
 from crawler.monitoring.blocking import blocked_from_stats
 from crawler.monitoring.channels import Notice, channels_from_settings, deliver
 from crawler.monitoring.checks import CRITICAL, check_run, error_rate
 from crawler.monitoring.config import global_options, resolve
+from crawler.monitoring.coverage import STAT_PREFIX as COVERAGE_PREFIX
 from crawler.monitoring.coverage import FieldCoverage, coverage_from_stats
 from crawler.monitoring.store import recent_runs, record_alerts, record_delivery, record_review
 
 logger = logging.getLogger("trawler.monitoring")
+
+CONFIRMED = "trawler/incremental/listings_confirmed"
 
 
 def run_health(run: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
@@ -35,7 +40,7 @@ def run_health(run: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
     coverage, by_kind = coverage_from_stats(stats)
     counts = run.get("counts") or {}
     # An incremental recrawl (crawler/incremental/) confirms unchanged listings without extracting them again.
-    confirmed = int(stats.get("trawler/incremental/listings_confirmed", 0) or 0)
+    confirmed = int(stats.get(CONFIRMED, 0) or 0)
     return {
         "listings_seen": int(counts.get("listings_extracted") or 0) + confirmed,
         "coverage": coverage,
@@ -43,6 +48,13 @@ def run_health(run: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
         **blocked_from_stats(stats),
         "error_rate": error_rate(counts),
     }
+
+
+def health_stats(stats: dict[str, Any]) -> dict[str, int]:
+    """The counters :func:`run_health` reads, for summing the shares of a distributed crawl's workers."""
+    wanted = (COVERAGE_PREFIX, BLOCKED_PREFIX)
+    exact = (BLOCKED_TOTAL, "downloader/response_count", CONFIRMED)
+    return {k: int(v or 0) for k, v in stats.items() if k.startswith(wanted) or k in exact}
 
 
 class RunMonitor:

@@ -39,6 +39,7 @@ def recent_runs(db: Database, run: dict[str, Any], limit: int, days: int) -> lis
         "site": run["site"],
         "started_at": {"$lt": started, "$gte": started - timedelta(days=days)},
         "status": "finished",
+        "crawl_id": {"$exists": False},  # a distributed crawl's worker runs are shares, not runs of the site
     }
     return list(db[RUNS].find(query, HISTORY_FIELDS).sort("started_at", DESCENDING).limit(limit))
 

@@ -35,6 +35,9 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from crawler import __version__
+from crawler.monitoring.channels import channels_from_settings, deliver
+from crawler.monitoring.monitor import RunMonitor, alert_notice
+from crawler.monitoring.store import record_delivery
 from crawler.scaleout.lease import holder_of
 from crawler.scaleout.state import CrawlKeys, CrawlState
 from crawler.scheduling import leases
@@ -107,18 +110,39 @@ def interrupted(settings: Any, crawl_id: str) -> None:
         logger.warning("could not mark crawl %s interrupted: %s", crawl_id, exc)
 
 
-def finalise(settings: Any, state: CrawlState, site: str) -> dict[str, Any]:
-    """Complete the crawl's record (called once, by the last worker to leave a drained crawl)."""
+def finalise(settings: Any, state: CrawlState, site: str, profile: Any = None) -> dict[str, Any]:
+    """Complete the crawl's record (called once, by the last worker to leave a drained crawl), then review it
+    as any run is reviewed (crawler/monitoring/), on the workers' summed counters."""
     if not settings.getbool("TRAWLER_STORE", True):
         return {}  # nothing was stored: no counts to sum, and every listing would look removed
     meta = state.meta()
     run_ids = state.run_ids()
     try:
         with _database(settings) as db:
-            return _complete(db, state, site, meta, run_ids, settings.getbool("TRAWLER_SCALEOUT_MARK_REMOVED", True))
+            update = _complete(db, state, site, meta, run_ids, settings.getbool("TRAWLER_SCALEOUT_MARK_REMOVED", True))
+            _review(db, settings, state, profile)
+            return update
     except PyMongoError as exc:
         logger.error("could not complete the record of crawl %s: %s", state.crawl_id, exc)
         return {}
+
+
+def _review(db: Database, settings: Any, state: CrawlState, profile: Any) -> None:
+    """Health, checks against the site's recent runs, alerts recorded and sent (on the worker's thread: it may
+    exit right after this)."""
+    run = db[RUNS].find_one({"_id": state.crawl_id})
+    if run is None:
+        return
+    own = settings.copy()
+    own.frozen = False  # a crawl's settings are frozen; this copy is the review's own
+    own.set("TRAWLER_MONITORING", settings.getdict("TRAWLER_SCALEOUT_MONITORING"), priority="cmdline")
+    monitor = RunMonitor(own)
+    reviewed = monitor.review(db, run, state.summed_stats(), profile)
+    if reviewed.get("alerts"):
+        channels, broken = channels_from_settings(own)
+        if channels or broken:
+            results = broken + deliver(channels, alert_notice(reviewed))
+            record_delivery(db, state.crawl_id, [r.as_dict() for r in results])
 
 
 def cancel(db: Database, server: Any, prefix: str, crawl_id: str, site: str) -> str:

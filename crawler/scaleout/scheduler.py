@@ -28,7 +28,7 @@ from typing import Any, ClassVar
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.http import Request
-from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.defer import deferred_from_coro, maybe_deferred_to_future
 from scrapy.utils.misc import load_object
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import reactor, task, threads
@@ -36,6 +36,7 @@ from twisted.internet import reactor, task, threads
 from crawler.incremental.markers import duplicate_dropped
 from crawler.incremental.markers import partial as incremental_partial
 from crawler.monitoring.blocking import STAT_TOTAL as BLOCKED_PAGES_STAT
+from crawler.monitoring.monitor import health_stats
 from crawler.scaleout import record
 from crawler.scaleout.lease import CrawlLease
 from crawler.scaleout.state import ALIVE_TTL_S, CANCELLED, CrawlKeys, CrawlState, prefix_of, worker_name
@@ -191,7 +192,7 @@ class SharedScheduler(Scheduler):
             self.state.add_run(run_id)
             record.join(self.crawler.settings, self.state.crawl_id, run_id, self.worker)
 
-    def _spider_closed(self, spider: Any, reason: str) -> None:
+    async def _spider_closed(self, spider: Any, reason: str) -> None:
         if self.heartbeat.running:
             self.heartbeat.stop()
         if self.wake_call is not None and self.wake_call.active():
@@ -209,14 +210,25 @@ class SharedScheduler(Scheduler):
             self.state.mark_partial()
         if self.lease_loop is not None and self.lease_loop.running:
             self.lease_loop.stop()
+        self.state.add_stats(health_stats(stats))  # before leaving: the last worker reviews the whole crawl
         verdict = self.state.leave(self.worker, clean)
         logger.info("worker %s left crawl %s (%s, %s)", self.worker, self.state.crawl_id, reason, verdict)
-        if verdict == "finalise":
-            record.finalise(self.crawler.settings, self.state, spider.name)
-        elif verdict == "interrupted":
-            record.interrupted(self.crawler.settings, self.state.crawl_id)
-        # Nobody is left in the crawl: free the site (a resumed crawl's next worker takes the lease again).
-        self._drop_lease(release=verdict in ("finalise", "interrupted"))
+        profile = getattr(spider, "profile", None)
+        # Off the reactor (its review may send alerts), awaited by Scrapy before the crawl counts as closed.
+        try:
+            await maybe_deferred_to_future(threads.deferToThread(self._record_end, verdict, spider.name, profile))
+        except Exception:
+            logger.exception("could not record the end of crawl %s", self.state.crawl_id)
+
+    def _record_end(self, verdict: str, site: str, profile: Any) -> None:
+        try:
+            if verdict == "finalise":
+                record.finalise(self.crawler.settings, self.state, site, profile)
+            elif verdict == "interrupted":
+                record.interrupted(self.crawler.settings, self.state.crawl_id)
+        finally:
+            # Nobody is left in the crawl: free the site (a resumed crawl's next worker takes the lease again).
+            self._drop_lease(release=verdict in ("finalise", "interrupted"))
 
     # -- queue -----------------------------------------------------------
 

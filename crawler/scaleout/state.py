@@ -161,6 +161,11 @@ class CrawlKeys:
         return f"{self.base}:runs"
 
     @property
+    def stats(self) -> str:
+        """The workers' monitoring counters, summed (:func:`crawler.monitoring.monitor.health_stats`)."""
+        return f"{self.base}:stats"
+
+    @property
     def alive_prefix(self) -> str:
         return f"{self.base}:alive:"
 
@@ -168,7 +173,7 @@ class CrawlKeys:
         return self.alive_prefix + worker
 
     def all(self) -> list[str]:
-        return [self.queue, self.dupefilter, self.workers, self.idle, self.meta, self.runs]
+        return [self.queue, self.dupefilter, self.workers, self.idle, self.meta, self.runs, self.stats]
 
 
 def current_key(prefix: str, site: str) -> str:
@@ -240,6 +245,17 @@ class CrawlState:
 
     def add_run(self, run_id: str) -> None:
         self.server.sadd(self.keys.runs, run_id)
+
+    def add_stats(self, counters: dict[str, int]) -> None:
+        """Add one worker's share of the crawl's monitoring counters (before it leaves the crawl)."""
+        if counters:
+            pipe = self.server.pipeline(transaction=True)
+            for key, value in counters.items():
+                pipe.hincrby(self.keys.stats, key, value)
+            pipe.execute()
+
+    def summed_stats(self) -> dict[str, int]:
+        return {k.decode(): int(v) for k, v in self.server.hgetall(self.keys.stats).items()}
 
     def mark_partial(self) -> None:
         """A worker left pages out (an incremental recrawl's skips, pages the site refused): the crawl must

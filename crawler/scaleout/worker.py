@@ -57,8 +57,10 @@ def worker_settings(keys: CrawlKeys, settings: Any, meta: dict[str, str] | None 
         "TRAWLER_MARK_REMOVED": False,
         # The per-site lease (crawler/scheduling/leases.py) is one crawl process's; workers share a site.
         "TRAWLER_LEASES": False,
-        # A worker's run is a part of a crawl: compared with whole crawls it would look like a sharp drop.
+        # A worker's run is a part of a crawl: compared with whole crawls it would look like a sharp drop. The
+        # crawl's last worker reviews the whole crawl with the monitoring settings it was started with.
         "TRAWLER_MONITORING": {**settings.getdict("TRAWLER_MONITORING"), "enabled": False},
+        "TRAWLER_SCALEOUT_MONITORING": settings.getdict("TRAWLER_MONITORING"),
         "TRAWLER_SCALEOUT_MARK_REMOVED": settings.getbool("TRAWLER_MARK_REMOVED", True),
     }
     mode = (meta or {}).get("incremental")
