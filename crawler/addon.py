@@ -1,7 +1,8 @@
 """Trawler's Scrapy add-on: the one switch that wires Trawler into a Scrapy project.
 
 Enabled in ``settings/default.py`` through ``ADDONS``. It installs the storage
-pipeline, the per-site proxy, browser-rendering and login-session middlewares, the stats-file
+pipeline, the per-site proxy, browser-rendering and login-session middlewares, retries that back off as
+the site asks (in place of Scrapy's ``RetryMiddleware``), the stats-file
 extension, the photo-hash pipeline while the ``imagehash`` plugin is loaded, and applies the
 settings defaults that plugins contribute (``trawler_register_settings``) at
 add-on priority, below the project's settings and the site profile's.
@@ -23,6 +24,8 @@ SETTINGS_CHECK_EXTENSION = "crawler.plugin_settings.PluginSettingsCheck"
 INCREMENTAL_MIDDLEWARE = "crawler.incremental.middleware.IncrementalMiddleware"  # idle unless incremental
 BLOCKED_PAGES_MIDDLEWARE = "crawler.monitoring.blocking.BlockedPagesMiddleware"  # 403/429/captcha counts
 RUN_CONTROL_EXTENSION = "crawler.scheduling.runcontrol.RunControl"  # site lease, cancel, log tail
+BACKOFF_MIDDLEWARE = "crawler.backoff.BackoffRetryMiddleware"  # 429/503: Retry-After, exponential backoff
+SCRAPY_RETRY_MIDDLEWARE = "scrapy.downloadermiddlewares.retry.RetryMiddleware"
 IMAGE_HASH_PIPELINE = "crawler.images.ImageHashPipeline"  # with the imagehash plugin; idle unless TRAWLER_IMAGE_HASH
 
 
@@ -49,6 +52,9 @@ class TrawlerAddon:
             middlewares[RENDER_MIDDLEWARE] = 745
         if LOGIN_MIDDLEWARE not in middlewares:
             middlewares[LOGIN_MIDDLEWARE] = 590  # sees responses after redirects are followed
+        if BACKOFF_MIDDLEWARE not in middlewares:  # Scrapy's retries, waiting as a rate-limiting site asks
+            middlewares[SCRAPY_RETRY_MIDDLEWARE] = None
+            middlewares[BACKOFF_MIDDLEWARE] = 550
         if BLOCKED_PAGES_MIDDLEWARE not in middlewares:
             middlewares[BLOCKED_PAGES_MIDDLEWARE] = 585  # every retry attempt (550), bodies decompressed (590)
         if INCREMENTAL_MIDDLEWARE not in middlewares:

@@ -28,6 +28,8 @@ import re
 import shutil
 from typing import TYPE_CHECKING, Any
 
+from crawler.proxy import browser_proxy
+
 if TYPE_CHECKING:
     from crawler.profiles import BrowserOptions, SiteProfile
 
@@ -77,12 +79,15 @@ class ResourceBlocker:
         return request.resource_type in self.resource_types
 
 
-def playwright_settings(options: BrowserOptions) -> dict[str, Any]:
-    """Scrapy settings that route this site's rendered requests through Playwright."""
+def playwright_settings(options: BrowserOptions, proxy: str | None = None) -> dict[str, Any]:
+    """Scrapy settings that route this site's rendered requests through Playwright (and its ``proxy``)."""
+    launch: dict[str, Any] = {"executable_path": chromium_path(), "headless": True, "args": CHROMIUM_ARGS}
+    if proxy:
+        launch["proxy"] = browser_proxy(proxy)
     return {
         "DOWNLOAD_HANDLERS": {"http": PLAYWRIGHT_HANDLER, "https": PLAYWRIGHT_HANDLER},
         "PLAYWRIGHT_BROWSER_TYPE": "chromium",
-        "PLAYWRIGHT_LAUNCH_OPTIONS": {"executable_path": chromium_path(), "headless": True, "args": CHROMIUM_ARGS},
+        "PLAYWRIGHT_LAUNCH_OPTIONS": launch,
         "PLAYWRIGHT_ABORT_REQUEST": ResourceBlocker(options.block_resources) if options.block_resources else None,
         "PLAYWRIGHT_MAX_PAGES_PER_CONTEXT": options.max_pages,
         # More open pages than cores only makes them wait for each other's CPU; plain requests of the

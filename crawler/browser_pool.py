@@ -17,7 +17,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from scrapy.utils.misc import build_from_crawler, load_object
 from scrapy_playwright.handler import ScrapyPlaywrightDownloadHandler
+
+from crawler.proxy import SOCKS_HANDLER, is_socks
 
 
 class PooledPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
@@ -27,6 +30,21 @@ class PooledPlaywrightDownloadHandler(ScrapyPlaywrightDownloadHandler):
         self.max_uses = crawler.settings.getint("TRAWLER_BROWSER_PAGE_USES", 50)
         # One slot per page that may be open: (page, renders so far), or (None, 0) for "open a new one".
         self._slots: asyncio.Queue[tuple[Any, int]] | None = None
+        self._socks_handler: Any = None
+
+    async def download_request(self, request: Any) -> Any:
+        # Plain requests of a rendered site (robots.txt, render_urls left out) go through its proxy too: a SOCKS
+        # one needs the SOCKS-capable handler, which Scrapy's default (scrapy-playwright's fallback) is not.
+        if not request.meta.get("playwright") and is_socks(request.meta.get("proxy")):
+            if self._socks_handler is None:
+                self._socks_handler = build_from_crawler(load_object(SOCKS_HANDLER), self._crawler)
+            return await self._socks_handler.download_request(request)
+        return await super().download_request(request)
+
+    async def close(self) -> None:
+        if self._socks_handler is not None:
+            await self._socks_handler.close()
+        await super().close()
 
     async def _download_request(self, request: Any, spider: Any = None) -> Any:
         if request.meta.get("playwright_include_page") or request.meta.get("playwright_context"):

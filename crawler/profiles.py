@@ -29,6 +29,7 @@ from pydantic import (
 
 from crawler.incremental.options import IncrementalOptions
 from crawler.monitoring.config import MonitoringOptions
+from crawler.proxy import check_proxy, handler_settings, is_socks
 from crawler.scheduling.schedule import Schedule, check_timezone
 
 PROFILE_SUFFIXES = (".yaml", ".yml", ".toml")
@@ -110,7 +111,9 @@ class SiteProfile(BaseModel):
     )
     country: str | None = Field(None, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 hint for phone numbers")
     timezone: str = "UTC"
-    proxy: str | None = None
+    proxy: str | None = Field(
+        None, description="http(s)://, socks5:// or socks5h:// proxy for every request of the site (crawler/proxy.py)"
+    )
     politeness: Politeness = Field(default_factory=Politeness)
     incremental: IncrementalOptions = Field(default_factory=IncrementalOptions)  # see docs/incremental.md
     monitoring: MonitoringOptions = Field(
@@ -136,6 +139,20 @@ class SiteProfile(BaseModel):
             check_timezone(zone)  # the cron schedule is read in it
         return zone
 
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_is_usable(cls, url: str | None) -> str | None:
+        return check_proxy(url) if url else None
+
+    @model_validator(mode="after")
+    def _socks_login_not_in_a_browser(self) -> SiteProfile:
+        if self.render != "http" and is_socks(self.proxy) and urlsplit(self.proxy or "").username:
+            raise ValueError(
+                "proxy: Chromium cannot log in to a SOCKS proxy (render: browser/auto); use one without a user "
+                "name (Tor's SOCKS port needs none) or an HTTP proxy"
+            )
+        return self
+
     @model_validator(mode="after")
     def _derive_domains(self) -> SiteProfile:
         if not self.allowed_domains:
@@ -154,6 +171,7 @@ class SiteProfile(BaseModel):
         }
         if polite.user_agent:
             out["USER_AGENT"] = polite.user_agent
+        out.update(handler_settings(self.proxy))
         out.update(self.settings)
         return out
 

@@ -42,7 +42,8 @@ def spider_class(pm: TrawlerPluginManager, profile: SiteProfile) -> type:
     base = pm.hook.trawler_spider_for_profile(profile=profile) or pm.platform_types()[profile.platform_type].spider
     custom_settings = profile.scrapy_settings()
     if profile.render != "http":
-        custom_settings = {**playwright_settings(profile.browser), **custom_settings}
+        custom_settings = {**custom_settings, **playwright_settings(profile.browser, profile.proxy)}
+        custom_settings.update(profile.settings)  # the profile's own Scrapy settings still win
     attrs = {
         "name": profile.name,
         "profile": profile,

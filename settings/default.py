@@ -33,6 +33,11 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 8
 CONCURRENT_ITEMS = 4
 DOWNLOAD_TIMEOUT = 30
 RETRY_TIMES = 2
+# 429/503 answers (crawler/backoff.py): wait Retry-After, or BASE x 2^retries up to MAX seconds, holding every
+# request to the host meanwhile; a site asking for more than RETRY_AFTER_MAX seconds is not retried.
+TRAWLER_BACKOFF_BASE = 1.0
+TRAWLER_BACKOFF_MAX = 60.0
+TRAWLER_RETRY_AFTER_MAX = 600.0
 
 # Scrapy's telnet console opens a port for every crawl; Trawler does not use it.
 TELNETCONSOLE_ENABLED = False

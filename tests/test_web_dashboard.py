@@ -15,6 +15,7 @@ import lxml.html
 import pytest
 from playwright.sync_api import sync_playwright
 from pymongo.database import Database
+from scrapy.settings import Settings
 
 from crawler.browser import CHROMIUM_ARGS, chromium_path
 from crawler.models import Listing
@@ -90,7 +91,7 @@ def _run(
     crawl_id: str | None = None,
 ) -> None:
     """A run recorded by the storage layer's own calls; then moved to the day the test needs."""
-    runs.start(db, run_id, site, None, None)
+    runs.start(db, run_id, site, None, None, Settings())
     runs.finish(db, run_id, stats, reason, 0)
     db[RUNS].update_one(
         {"_id": run_id}, {"$set": {"started_at": started, **({"crawl_id": crawl_id} if crawl_id else {})}}

@@ -90,17 +90,28 @@ class Faults:
         e.g. ``{"^/ad/a1000[0-4]$": 429}``: a site that rate-limits or bans some requests.
     :param replace: text -> replacement in every HTML page, e.g. ``{'<time class="posted"': '<span class="x"'}``:
         a site that changed its layout.
+    :param throttle: path regex -> ``{"times": n, "status": 429, "retry_after": "2"}``: the first ``n`` requests of
+        each matching path are answered with that status (429 by default) and that ``Retry-After`` header (none
+        if not given), then the page: a site that rate-limits and tells the crawler how long to wait.
 
     Given to the server as JSON (``--faults`` or ``TRAWLER_DEMO_FAULTS``).
     """
 
     status: dict[str, int] = field(default_factory=dict)
     replace: dict[str, str] = field(default_factory=dict)
+    throttle: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
     def from_json(cls, text: str) -> Faults:
         raw = json.loads(text) if text.strip() else {}
-        return cls({str(k): int(v) for k, v in raw.get("status", {}).items()}, dict(raw.get("replace", {})))
+        return cls(
+            {str(k): int(v) for k, v in raw.get("status", {}).items()},
+            dict(raw.get("replace", {})),
+            {str(k): dict(v) for k, v in raw.get("throttle", {}).items()},
+        )
+
+    def throttle_for(self, path: str) -> dict[str, Any] | None:
+        return next((rule for pattern, rule in self.throttle.items() if re.search(pattern, path)), None)
 
     def status_for(self, path: str) -> int | None:
         return next((code for pattern, code in self.status.items() if re.search(pattern, path)), None)

@@ -15,6 +15,7 @@ import os
 import secrets
 import signal
 import sys
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -118,11 +119,17 @@ def _app(platform: DemoPlatform, session_budget: int = 0, faults: Faults | None 
     gate: LoginGate | None = platform.login_gate() if hasattr(platform, "login_gate") else None
     lazy = getattr(platform, "lazy_page", None)  # pages drawn on request (the marketplace's photos)
     sessions = Sessions(session_budget)
+    throttled: Counter[str] = Counter()  # requests answered with the throttle status, per path
 
     async def serve(request: web.Request) -> web.Response:
         path = request.path_qs
         if (blocked := faults.status_for(path)) is not None:
             return web.Response(status=blocked, text=f"blocked ({blocked})", content_type="text/plain")
+        if (rule := faults.throttle_for(path)) is not None and throttled[path] < int(rule.get("times", 1)):
+            throttled[path] += 1
+            headers = {"Retry-After": str(rule["retry_after"])} if "retry_after" in rule else {}
+            status = int(rule.get("status", 429))
+            return web.Response(status=status, text="slow down", content_type="text/plain", headers=headers)
         if gate is not None and path == gate.login_path:
             if request.method != "POST":
                 return _response(gate.form_page, sessions.valid(request), gate)
@@ -192,7 +199,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--faults",
         default=os.environ.get("TRAWLER_DEMO_FAULTS", ""),
-        help='JSON: {"status": {"path regex": 429}, "replace": {"old html": "new"}} (crawler.demo.base.Faults)',
+        help='JSON: {"status": {"path regex": 403}, "replace": {"old html": "new"}, "throttle": {"path regex": '
+        '{"times": 1, "retry_after": "2"}}} (crawler.demo.base.Faults)',
     )
     args = parser.parse_args(argv)
     now = datetime.fromisoformat(args.now) if args.now else datetime.now(UTC).replace(microsecond=0)

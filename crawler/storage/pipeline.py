@@ -132,7 +132,8 @@ class StoragePipeline:
         resumed = jobs.attach_run(self.crawler, self.run_id)
         if resumed:  # listings not seen since the interrupted crawl's start are the removed ones
             self.started_at = resumed.started_at
-        runs.start(self.db, self.run_id, spider.name, getattr(spider, "profile", None), self.config)
+        runs.start(self.db, self.run_id, spider.name, getattr(spider, "profile", None), self.config,
+                   self.crawler.settings)  # fmt: skip
         if resumed:
             runs.record_resume(self.db, self.run_id, resumed.run_ids)
         self.flusher = task.LoopingCall(self._flush_buffer)

@@ -12,6 +12,7 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from crawler import __version__
+from crawler.proxy import is_socks, redacted
 from crawler.storage.connection import DatabaseConfig
 from crawler.storage.schema import RUNS
 
@@ -32,6 +33,9 @@ _STAT_NAMES = {
     "download_errors": "downloader/exception_count",
     "storage_errors": "trawler/storage_errors",
     "robots_forbidden": "robotstxt/forbidden",
+    "backoff_waits": "trawler/backoff/waits",  # 429/503 answers waited out (crawler/backoff.py)
+    "backoff_seconds": "trawler/backoff/seconds",
+    "backoff_gave_up": "trawler/backoff/gave_up",
 }
 
 
@@ -48,7 +52,7 @@ def new_run_id(site: str) -> str:
     return f"{site}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:6]}"
 
 
-def start(db: Database, run_id: str, site: str, profile: Any, config: DatabaseConfig) -> None:
+def start(db: Database, run_id: str, site: str, profile: Any, config: DatabaseConfig, settings: Any) -> None:
     db[RUNS].insert_one(
         {
             "_id": run_id,
@@ -60,8 +64,25 @@ def start(db: Database, run_id: str, site: str, profile: Any, config: DatabaseCo
             "host": socket.gethostname(),
             "pid": os.getpid(),
             "trawler_version": __version__,
+            "politeness": politeness(settings, profile),
         }
     )
+
+
+def politeness(settings: Any, profile: Any) -> dict[str, Any]:
+    """How the crawl treats the site, as it ran (the profile's politeness after every override): for the record."""
+    proxy = getattr(profile, "proxy", None)
+    return {
+        "obey_robots": settings.getbool("ROBOTSTXT_OBEY"),
+        "autothrottle": settings.getbool("AUTOTHROTTLE_ENABLED"),
+        "download_delay": settings.getfloat("DOWNLOAD_DELAY"),
+        "concurrency": settings.getint("CONCURRENT_REQUESTS"),
+        "concurrency_per_domain": settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN"),
+        "user_agent": settings.get("USER_AGENT"),
+        "retry_times": settings.getint("RETRY_TIMES"),
+        "proxy": redacted(proxy),
+        "proxy_kind": ("socks" if is_socks(proxy) else "http") if proxy else None,
+    }
 
 
 def record_resume(db: Database, run_id: str, earlier: tuple[str, ...]) -> None:
