@@ -26,7 +26,7 @@ import pytest
 from crawler.backoff import retry_after_seconds
 from crawler.demo import market
 from crawler.demo.base import BuildOptions
-from tests.conftest import EXTRACTION_ONLY, REPO, MongoServer, start_demo
+from tests.conftest import EXTRACTION_ONLY, REPO, MongoServer, run_cli, start_demo
 
 # path -> answers before the page: (status, Retry-After or None)
 SCRIPT = {
@@ -190,6 +190,10 @@ def test_a_rate_limited_demo_site_is_crawled_completely(mongo: MongoServer, tmp_
         assert stored == set(ads) - {ads[3]}
         assert (run["blocked_pages"], run["blocked_by"]) == (4, {"429": 4})  # every 429 answer counted
         assert run["counts"]["listings_removed"] == 0  # a refused page is no sign of removal
+        shown = run_cli(["runs", "show", run["_id"]], env)
+        out = " ".join(shown.stdout.split())
+        assert "rate limits: waited 3 times (2 s), gave up on 1 pages that asked for longer" in out
+        assert "politeness: robots.txt obeyed, AutoThrottle on, delay 0.0 s, 8 per domain, proxy none" in out
     finally:
         demo.server.stop()
         pymongo.MongoClient(mongo.uri).drop_database(name)

@@ -156,6 +156,19 @@ def print_run(run: dict[str, Any]) -> None:
         )
         kinds = [f"{kind} {counts[kind]}" for kind in ERROR_KINDS if counts.get(kind)]
         console.print(f"  errors: {counts.get('errors', 0)}" + (f" ({', '.join(kinds)})" if kinds else ""))
+        if counts.get("backoff_waits") or counts.get("backoff_gave_up"):
+            console.print(
+                f"  rate limits: waited {counts.get('backoff_waits', 0)} times ({counts.get('backoff_seconds', 0)} s), "
+                f"gave up on {counts.get('backoff_gave_up', 0)} pages that asked for longer"
+            )
+    polite = run.get("politeness") or {}
+    if polite:
+        robots = "robots.txt obeyed" if polite.get("obey_robots") else "robots.txt ignored"
+        throttle = "AutoThrottle on" if polite.get("autothrottle") else "AutoThrottle off"
+        console.print(
+            f"  politeness: {robots}, {throttle}, delay {polite.get('download_delay')} s, "
+            f"{polite.get('concurrency_per_domain')} per domain, proxy {_text(polite.get('proxy') or 'none')}"
+        )
     for plugin, count in sorted((run.get("hook_errors") or {}).items()):
         console.print(f"    hook errors in {_text(plugin)}: {count}")
     alerts = run.get("alerts") or []
