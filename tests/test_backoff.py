@@ -176,10 +176,10 @@ def test_a_rate_limited_demo_site_is_crawled_completely(mongo: MongoServer, tmp_
         "TRAWLER_VAR_DIR": str(tmp_path / "var"),
     }
     try:
+        args = [sys.executable, "-m", "crawler", "crawl", "demo-market", "--no-progress"]
         result = subprocess.run(
-            [sys.executable, "-m", "crawler", "crawl", "demo-market", "--no-progress", "--set", "TRAWLER_BACKOFF_BASE=0.5"],
-            cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
-        )  # fmt: skip
+            [*args, "--set", "TRAWLER_BACKOFF_BASE=0.5"], cwd=REPO, env=env, capture_output=True, text=True, timeout=300
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         db = pymongo.MongoClient(mongo.uri)[name]
         [run] = db.crawl_runs.find({"site": "demo-market"})
