@@ -3,8 +3,8 @@
 Investigators pivot on these: the same phone number on a forum post, two
 classified ads and a review. Each entity keeps the listings, sites and platform
 types it appears on and when it was first and last seen. Updated with every
-stored batch, idempotently (``$addToSet``, ``$min``, ``$max``), so a replayed
-or repeated batch changes nothing.
+stored batch, idempotently (set unions, ``$min``, ``$max``, in one pipeline update per entity), so a
+replayed or repeated batch changes nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.database import Database
 
-from crawler.storage.byid import find_by_ids, update_by_ids
+from crawler.storage.byid import find_by_ids
 from crawler.storage.schema import ENTITIES, LISTINGS
 
 # Listing fields whose values are entities, and the entity type of each.
@@ -43,6 +43,29 @@ def entities_of(listing: dict[str, Any]) -> list[tuple[str, str]]:
     return found
 
 
+def _merge(group: dict[str, Any], seen: tuple[datetime, datetime] | None) -> list[dict[str, Any]]:
+    """One update (a pipeline) that merges a batch's mentions of an entity into its document, creating it if
+    needed, and keeps its counts: sets are unions (idempotent), dates are the extremes. The counts are stored so
+    that "seen on several sites" and "most connected" are index look-ups, not aggregations over every entity
+    (the embedded server evaluates every matching document). One write per entity: a second pass for the
+    counts cost the embedded server as much again."""
+
+    def union(field: str, values: set[str]) -> dict[str, Any]:
+        return {"$setUnion": [{"$ifNull": [f"${field}", []]}, {"$literal": sorted(values)}]}
+
+    merged: dict[str, Any] = {
+        "type": {"$ifNull": ["$type", {"$literal": group["kind"]}]},
+        "value": {"$ifNull": ["$value", {"$literal": group["value"]}]},
+        "listings": union("listings", group["ids"]),
+        "sites": union("sites", group["sites"]),
+        "platform_types": union("platform_types", group["types"]),
+    }
+    if seen is not None:  # $min and $max ignore a missing field: a new entity takes the batch's dates
+        merged["first_seen"] = {"$min": ["$first_seen", seen[0]]}
+        merged["last_seen"] = {"$max": ["$last_seen", seen[1]]}
+    return [{"$set": merged}, {"$set": {"listing_count": {"$size": "$listings"}, "site_count": {"$size": "$sites"}}}]
+
+
 def upsert(db: Database, listings: Iterable[dict[str, Any]]) -> int:
     """Record the entities of freshly stored listings; returns how many entity documents were touched."""
     grouped: dict[str, dict[str, Any]] = defaultdict(lambda: {"ids": set(), "sites": set(), "types": set()})
@@ -60,29 +83,9 @@ def upsert(db: Database, listings: Iterable[dict[str, Any]]) -> int:
             if first and last:
                 low, high = seen.get(key, (first, last))
                 seen[key] = (min(low, first), max(high, last))
-    ops = []
-    for key, group in grouped.items():
-        update: dict[str, Any] = {
-            "$setOnInsert": {"type": group["kind"], "value": group["value"]},
-            "$addToSet": {
-                "listings": {"$each": sorted(group["ids"])},
-                "sites": {"$each": sorted(group["sites"])},
-                "platform_types": {"$each": sorted(group["types"])},
-            },
-        }
-        if key in seen:
-            update["$min"] = {"first_seen": seen[key][0]}
-            update["$max"] = {"last_seen": seen[key][1]}
-        ops.append(UpdateOne({"_id": key}, update, upsert=True))
+    ops = [UpdateOne({"_id": key}, _merge(group, seen.get(key)), upsert=True) for key, group in grouped.items()]
     if ops:
         db[ENTITIES].bulk_write(ops, ordered=False)
-        # Counts kept on the document, so "seen on several sites" and "most connected" are index look-ups,
-        # not aggregations over every entity (the embedded server evaluates every matching document).
-        update_by_ids(
-            db[ENTITIES],
-            sorted(grouped),
-            [{"$set": {"listing_count": {"$size": "$listings"}, "site_count": {"$size": "$sites"}}}],
-        )
     return len(ops)
 
 
