@@ -486,3 +486,45 @@ def test_a_distributed_crawl_is_monitored_as_one_run(
     [payload] = [json.loads(body) for body in received]
     assert (payload["run_id"], [a["check"] for a in payload["alerts"]]) == (second["_id"], ["coverage_drop"])
     assert [d["ok"] for d in db.crawl_runs.find_one({"_id": second["_id"]})["alert_delivery"]] == [True]
+
+
+# -- 6. a worker killed mid-crawl loses nothing ---------------------------------------------------------------------
+
+
+def test_a_killed_workers_unacknowledged_requests_are_crawled_by_the_others(
+    env: dict[str, str],
+    forum: DemoServer,
+    db: pymongo.database.Database,
+    redis_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    site = "kill-forum"
+    forum_profile(tmp_path / "profiles", forum, site)
+    short = {**env, "TRAWLER_WORKER_ALIVE_TTL": "2"}  # the survivor notices the death within 2 s
+    crawl_id, _, _ = seed(short, site)
+    logs = [tmp_path / "victim.log", tmp_path / "survivor.log"]
+    slow = ("--set", "DOWNLOAD_DELAY=0.3", "--set", "TRAWLER_WORKER_ALIVE_TTL=2")
+    victim = worker(short, site, logs[0], *slow)
+    wait_for(lambda: logs[0].exists() and fetched(logs[0]).total() >= 5, 60, "the victim's first pages")
+    survivor = worker(short, site, logs[1], *slow)
+    wait_for(lambda: logs[1].exists() and f"joined crawl {crawl_id}" in logs[1].read_text(), 60, "the survivor")
+    server = redis.Redis.from_url(redis_url)
+    prefix = env["TRAWLER_REDIS_PREFIX"]
+    [victim_name] = [w.decode() for w in server.smembers(f"{prefix}:crawl:{crawl_id}:workers")
+                     if w.decode().split(":")[1] == str(victim.pid)]  # fmt: skip
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(10)
+    unacknowledged = server.zcard(f"{prefix}:crawl:{crawl_id}:inflight:{victim_name}")
+    # The scenario needs pages the victim took and had not stored yet (its listings are written every 2 s).
+    assert unacknowledged >= 1
+    assert finish(survivor, logs[1], 120) == 0
+
+    record = db.crawl_runs.find_one({"_id": crawl_id})
+    truth = forum_demo.build(BuildOptions(seed=7, now=NOW)).truth(forum.urls["forum"], site)
+    assert listing_ids(db, site) == sorted(item["_id"] for item in truth)  # nothing missing, nothing twice
+    assert (record["status"], record["lost_workers"], record["requeued"]) == ("finished", 1, unacknowledged)
+    pages = fetched(logs[0]) + fetched(logs[1])
+    assert len(pages) == 53  # every page of the forum (robots.txt aside) was fetched
+    twice = sorted(url for url, n in pages.items() if n > 1)
+    assert len(twice) <= unacknowledged  # only pages the victim had not acknowledged were fetched again
+    assert server.exists(f"{prefix}:crawl:{crawl_id}:inflight:{victim_name}") == 0

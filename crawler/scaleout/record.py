@@ -9,8 +9,11 @@ and the listings marked removed. Analyses of "a crawl of site X" read the record
 
 Removed marks need the whole crawl: a listing counts as removed only when no worker saw it since the crawl
 was seeded. So workers never mark (``TRAWLER_MARK_REMOVED`` is off in their pipelines); the finalising worker
-does it once, and only when every worker finished cleanly (no errors, nothing spooled, no worker lost) and
-none left pages out (an incremental recrawl's skipped pages, pages the site refused), as a plain crawl does.
+does it once, and only when every worker that left did so cleanly (no errors, nothing spooled) and none left
+pages out (an incremental recrawl's skipped pages, pages the site refused), as a plain crawl does. A worker
+that died without leaving does not spoil the crawl: the requests it had not acknowledged (pages whose
+listings were not stored yet) went back to the queue, and the record counts them (``requeued``) and the
+dead workers (``lost_workers``).
 
 A cancelled crawl (:func:`cancel`) is completed as ``cancelled`` by its last worker, or at once when no worker
 is in it; nothing is marked removed.
@@ -169,8 +172,9 @@ def _complete(
         counts.update({k: int(v or 0) for k, v in (part.get("counts") or {}).items()})
     lost = int(meta.get("lost_workers", 0))
     cancelled = meta.get("cancelled") == "1"
-    # Each worker told Redis whether it left cleanly (finished, or stopped without losing a request).
-    clean = meta.get("dirty") != "1" and not lost and not cancelled
+    # Each worker told Redis whether it left cleanly (finished, or stopped without losing a request). A worker
+    # that died lost nothing: what it had not acknowledged went back to the queue and was crawled by the others.
+    clean = meta.get("dirty") != "1" and not cancelled
     now = datetime.now(UTC)
     seeded_at = datetime.fromisoformat(meta["seeded_at"]) if "seeded_at" in meta else now
     removed = 0
@@ -182,10 +186,11 @@ def _complete(
     elif clean:
         status, reason = "finished", "finished"
     else:
-        status, reason = "failed", "worker_lost" if lost else "worker_failed"
+        status, reason = "failed", "worker_failed"
     update = {
         "status": status,
         "finish_reason": reason,
+        "requeued": int(meta.get("requeued", 0)),
         "finished_at": now,
         "counts": dict(counts),
         "worker_runs": run_ids,

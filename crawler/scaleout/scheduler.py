@@ -14,8 +14,10 @@ what the measurements in ``../shared/MEASURED.md`` show going wrong:
   knows are filtered locally without asking Redis at all (most links on a page point to pages already seen).
 - **Holds the site's lease with the other workers** (:mod:`crawler.scaleout.lease`), so a plain crawl of the
   site cannot run at the same time.
-- **Takes no more than it can fetch.** A worker takes a request only when none of those it took waits in a
-  download slot, so with a download delay the pages are shared between workers instead of hoarded.
+- **Takes no more than it can fetch.** A worker takes a request only when none of those it took waits to be
+  sent, so with a download delay the pages are shared between workers instead of hoarded.
+- **Loses nothing when killed.** A request stays in the worker's in-flight set in Redis until its page is
+  parsed and its listings stored; a dead worker's set goes back to the queue (:mod:`crawler.scaleout.state`).
 - **Can be cancelled.** ``trawler runs cancel CRAWL_ID`` deletes the queue and flags the crawl in Redis; each
   worker notices at its next pop, idle check or heartbeat, closes with the reason ``cancelled``, and the last
   one to leave completes the crawl's record as cancelled.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections import deque
 from typing import Any, ClassVar
 
 from scrapy import signals
@@ -37,6 +40,7 @@ from twisted.internet import reactor, task, threads
 
 from crawler.incremental.markers import duplicate_dropped
 from crawler.incremental.markers import partial as incremental_partial
+from crawler.jobs.durability import watermarks
 from crawler.monitoring.blocking import STAT_TOTAL as BLOCKED_PAGES_STAT
 from crawler.monitoring.monitor import health_stats
 from crawler.scaleout import record
@@ -65,7 +69,12 @@ class SharedScheduler(Scheduler):
         instance.persist = True  # see the module docstring: never flush what other workers still use
         instance.crawler = crawler
         instance.worker = worker_name()
-        instance.state = CrawlState(instance.server, CrawlKeys(prefix_of(settings), settings["TRAWLER_CRAWL_ID"]))
+        instance.alive_ttl = settings.getint("TRAWLER_WORKER_ALIVE_TTL", ALIVE_TTL_S)
+        keys = CrawlKeys(prefix_of(settings), settings["TRAWLER_CRAWL_ID"])
+        instance.state = CrawlState(instance.server, keys, instance.alive_ttl)
+        instance.in_flight = {}  # request taken from Redis -> its serialised form, until acknowledged
+        instance.awaiting = deque()  # (pipelines' item counts when they finished, their serialised forms)
+        instance.acker = task.LoopingCall(instance._acknowledge)
         instance.poll = settings.getfloat("TRAWLER_WORKER_POLL", 0.5)
         instance.known = set()
         instance.known_max = settings.getint("TRAWLER_WORKER_SEEN_CACHE", 200_000)
@@ -113,7 +122,8 @@ class SharedScheduler(Scheduler):
             self._drop_lease(release=True)  # the crawl is over: the lease just taken again must not linger
             raise CloseSpider(why)
         logger.info("worker %s joined crawl %s (%d requests queued)", self.worker, self.state.crawl_id, len(self))
-        self.heartbeat.start(ALIVE_TTL_S / 3, now=False)
+        self.heartbeat.start(self.alive_ttl / 3, now=False)
+        self.acker.start(self.crawler.settings.getfloat("TRAWLER_JOB_CHECKPOINT_INTERVAL", 1.0), now=False)
         assert self.lease is not None
         self.lease_loop = task.LoopingCall(self._renew_lease)
         self.lease_loop.start(self.lease.interval, now=False)
@@ -197,6 +207,9 @@ class SharedScheduler(Scheduler):
     async def _spider_closed(self, spider: Any, reason: str) -> None:
         if self.heartbeat.running:
             self.heartbeat.stop()
+        if self.acker.running:
+            self.acker.stop()
+        self._acknowledge()  # the pipeline has drained: every finished page's listings are stored
         if self.wake_call is not None and self.wake_call.active():
             self.wake_call.cancel()
         self.running.discard(self)
@@ -275,17 +288,52 @@ class SharedScheduler(Scheduler):
             self.stats.inc_value(LOST_REQUESTS)
             logger.error("cannot read a request from Redis (%s: %s)", type(exc).__name__, exc)
             return None
+        self.in_flight[request] = data
         self.stats.inc_value("scheduler/dequeued/redis")
         return request
 
     def _waiting_in_a_slot(self) -> bool:
-        """Whether a request this worker took is still waiting in a download slot (for the site's delay, or for a
-        free transfer). Scrapy takes up to ``CONCURRENT_REQUESTS`` from its scheduler whatever the delay; from a
-        shared queue that would hoard pages other workers could fetch now (seen: one of two workers fetched all
-        54 pages of a forum with a 0.5 s delay). ``slots`` is Scrapy's downloader's: checked, so a future Scrapy
-        only loses the fair share."""
-        slots = getattr(getattr(self.crawler.engine, "downloader", None), "slots", None)
-        return bool(slots) and any(getattr(slot, "queue", None) for slot in slots.values())
+        """Whether a request this worker took is still waiting to be sent: in a download slot (for the site's
+        delay, or a free transfer) or in an awaiting middleware (a host backing off). Scrapy takes up to
+        ``CONCURRENT_REQUESTS`` from its scheduler whatever the delay; from a shared queue that would hoard pages
+        other workers could fetch now (seen: one of two workers fetched all 54 pages of a forum with a 0.5 s
+        delay). ``active`` and ``slots`` are Scrapy's downloader's: checked, so a future Scrapy only loses the
+        fair share."""
+        downloader = getattr(self.crawler.engine, "downloader", None)
+        active, slots = getattr(downloader, "active", None), getattr(downloader, "slots", None)
+        if active is None or slots is None:
+            return False
+        return len(active) > sum(len(getattr(slot, "transferring", ())) for slot in slots.values())
+
+    # -- acknowledgements -------------------------------------------------
+
+    def _acknowledge(self) -> None:
+        """Tell Redis which taken requests are done: the engine no longer works on them, the spider does not hold
+        them (a page waiting for a new login), and the listings they gave are written or spooled (the pipeline's
+        watermark, :mod:`crawler.jobs.durability`). Until then a request stays in this worker's in-flight set,
+        which goes back to the queue if the worker dies: a killed worker loses no page."""
+        slot = getattr(self.crawler.engine, "_slot", None)
+        in_progress = getattr(slot, "inprogress", None)
+        if not isinstance(in_progress, set):
+            return  # a Scrapy without it: the requests stay in flight and are acknowledged when the crawl closes
+        held_by_spider = getattr(self.spider, "held_requests", None)
+        held = {id(r) for r in held_by_spider()} if held_by_spider else set()
+        finished = [r for r in self.in_flight if r not in in_progress and id(r) not in held]
+        pipelines = watermarks(self.crawler)
+        if finished:
+            self.awaiting.append((tuple(w.accepted for w in pipelines), [self.in_flight.pop(r) for r in finished]))
+        durable = [w.durable for w in pipelines]
+        done: list[bytes] = []
+        while self.awaiting and all(d >= m for d, m in zip(durable, self.awaiting[0][0], strict=False)):
+            done.extend(self.awaiting.popleft()[1])
+        try:
+            self.state.ack(self.worker, done)
+        except Exception as exc:  # a Redis hiccup: acknowledged at the next pass (until then, still in flight)
+            logger.warning("could not acknowledge %d requests to Redis: %s", len(done), exc)
+            self.awaiting.appendleft(((), done))
+            return
+        if done:
+            self.stats.inc_value("trawler/scaleout/acknowledged", len(done))
 
     # -- idle ------------------------------------------------------------
 

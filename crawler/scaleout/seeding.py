@@ -114,7 +114,8 @@ def _seed(
     db: Any, server: Any, keys: CrawlKeys, site: str, settings: Any, previous: CrawlState | None, trigger: str | None
 ) -> Seeded:
     if previous is not None:
-        server.delete(*previous.keys.all())
+        leftovers = list(server.scan_iter(match=previous.keys.inflight_prefix + "*"))  # of workers that died
+        server.delete(*previous.keys.all(), *leftovers)
     state = CrawlState(server, keys)
     crawl_settings = settings.copy()
     crawl_settings.setdict(worker_settings(keys, settings), priority="cmdline")

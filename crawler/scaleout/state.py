@@ -21,7 +21,7 @@ from typing import Any
 import redis
 
 DEFAULT_PREFIX = "trawler"
-ALIVE_TTL_S = 30  # a worker that has not refreshed its alive key for this long is counted as dead
+ALIVE_TTL_S = 30  # default: a worker that has not refreshed its alive key for this long is dead
 CANCELLED = b"cancelled"  # what ``pop`` returns once the crawl is cancelled
 
 # KEYS: dupefilter, queue, meta. ARGV: fingerprint ('' for a request never filtered), score, serialised request.
@@ -34,15 +34,32 @@ redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
 return 1
 """
 
-# KEYS: queue, idle, meta. ARGV: worker. The highest-priority request; its taker is busy from this instant.
-# 'cancelled' (never a serialised request: those are pickles) once the crawl is cancelled.
+# KEYS: queue, idle, meta, the worker's in-flight set. ARGV: worker. The highest-priority request; its taker is
+# busy from this instant, and the request stays in the taker's in-flight set until the taker acknowledges it
+# (its listings stored): a worker that dies puts it back. 'cancelled' (never a serialised request: those are
+# pickles) once the crawl is cancelled.
 _POP = """
 if redis.call('HGET', KEYS[3], 'cancelled') == '1' then return 'cancelled' end
-local found = redis.call('ZRANGE', KEYS[1], 0, 0)
+local found = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 if #found == 0 then return false end
 redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
+redis.call('ZADD', KEYS[4], found[2], found[1])
 redis.call('SREM', KEYS[2], ARGV[1])
 return found[1]
+"""
+
+# Put a worker's unacknowledged requests back in the queue (the scores are priorities: keep the highest).
+_REQUEUE = """
+local function requeue(queue, inflight, meta)
+  local n = redis.call('ZCARD', inflight)
+  if n > 0 then
+    if redis.call('HGET', meta, 'cancelled') ~= '1' then
+      redis.call('ZUNIONSTORE', queue, 2, queue, inflight, 'AGGREGATE', 'MIN')
+      redis.call('HINCRBY', meta, 'requeued', n)
+    end
+    redis.call('DEL', inflight)
+  end
+end
 """
 
 # KEYS: meta, workers, alive. ARGV: worker, ttl. Join (or stay in) a crawl that is seeded and not done;
@@ -59,27 +76,36 @@ redis.call('SET', KEYS[3], '1', 'EX', ARGV[2])
 return 1
 """
 
-# KEYS: queue, workers, idle, meta. ARGV: worker, alive key prefix.
+# KEYS: queue, workers, idle, meta. ARGV: worker, alive key prefix, in-flight key prefix.
 # 'work': requests are queued; 'wait': others are busy and may queue more; 'drained': the crawl is over;
-# 'cancelled': somebody cancelled the crawl (its queue is gone), leave it.
-_IDLE = """
+# 'cancelled': somebody cancelled the crawl (its queue is gone), leave it. A worker whose alive key expired
+# is dead: its unacknowledged requests go back to the queue.
+_IDLE = (
+    _REQUEUE
+    + """
 redis.call('SADD', KEYS[3], ARGV[1])
 if redis.call('HGET', KEYS[4], 'cancelled') == '1' then return 'cancelled' end
-if redis.call('ZCARD', KEYS[1]) > 0 then return 'work' end
 for _, w in ipairs(redis.call('SMEMBERS', KEYS[2])) do
   if redis.call('EXISTS', ARGV[2] .. w) == 0 then
     redis.call('SREM', KEYS[2], w)
     redis.call('SREM', KEYS[3], w)
     redis.call('HINCRBY', KEYS[4], 'lost_workers', 1)
+    requeue(KEYS[1], ARGV[3] .. w, KEYS[4])
   end
 end
+if redis.call('ZCARD', KEYS[1]) > 0 then return 'work' end
 if #redis.call('SDIFF', KEYS[2], KEYS[3]) == 0 then return 'drained' end
 return 'wait'
 """
+)
 
-# KEYS: queue, workers, idle, meta, alive. ARGV: worker, clean (1/0).
-# 'finalise' goes to exactly one worker: the last to leave a drained crawl.
-_LEAVE = """
+# KEYS: queue, workers, idle, meta, alive, the worker's in-flight set. ARGV: worker, clean (1/0).
+# 'finalise' goes to exactly one worker: the last to leave a drained crawl. What the worker took and did not
+# acknowledge goes back to the queue first.
+_LEAVE = (
+    _REQUEUE
+    + """
+requeue(KEYS[1], KEYS[6], KEYS[4])
 redis.call('SREM', KEYS[2], ARGV[1])
 redis.call('SREM', KEYS[3], ARGV[1])
 redis.call('DEL', KEYS[5])
@@ -90,6 +116,7 @@ if redis.call('HGET', KEYS[4], 'state') == 'done' then return 'done' end
 redis.call('HSET', KEYS[4], 'state', 'done')
 return 'finalise'
 """
+)
 
 # KEYS: queue, workers, meta. Cancel a crawl: no request is taken or queued any more. 'finalise' when no worker is
 # in it (the caller completes its record, once); 'workers': the workers in it leave, the last one completes it;
@@ -166,6 +193,14 @@ class CrawlKeys:
         return f"{self.base}:stats"
 
     @property
+    def inflight_prefix(self) -> str:
+        return f"{self.base}:inflight:"
+
+    def inflight(self, worker: str) -> str:
+        """The requests ``worker`` took and has not acknowledged yet (a sorted set, like the queue)."""
+        return self.inflight_prefix + worker
+
+    @property
     def alive_prefix(self) -> str:
         return f"{self.base}:alive:"
 
@@ -183,9 +218,10 @@ def current_key(prefix: str, site: str) -> str:
 class CrawlState:
     """One distributed crawl as seen from one process."""
 
-    def __init__(self, server: redis.Redis, keys: CrawlKeys) -> None:
+    def __init__(self, server: redis.Redis, keys: CrawlKeys, alive_ttl: int = ALIVE_TTL_S) -> None:
         self.server = server
         self.keys = keys
+        self.alive_ttl = alive_ttl
         self._enqueue = server.register_script(_ENQUEUE)
         self._pop = server.register_script(_POP)
         self._join = server.register_script(_JOIN)
@@ -222,21 +258,32 @@ class CrawlState:
         return bool(self._enqueue(keys=keys, args=[fingerprint or "", -priority, data]))
 
     def pop(self, worker: str) -> bytes | None:
-        """A serialised request, ``None`` when the queue is empty, :data:`CANCELLED` once the crawl is cancelled."""
-        return self._pop(keys=[self.keys.queue, self.keys.idle, self.keys.meta], args=[worker])
+        """A serialised request, ``None`` when the queue is empty, :data:`CANCELLED` once the crawl is cancelled.
+        The request stays in ``worker``'s in-flight set until :meth:`ack`."""
+        keys = [self.keys.queue, self.keys.idle, self.keys.meta, self.keys.inflight(worker)]
+        return self._pop(keys=keys, args=[worker])
+
+    def ack(self, worker: str, requests: list[bytes]) -> None:
+        """``worker`` is done with these requests (their pages parsed, their listings stored)."""
+        if requests:
+            self.server.zrem(self.keys.inflight(worker), *requests)
+
+    def inflight_count(self, worker: str) -> int:
+        return int(self.server.zcard(self.keys.inflight(worker)))
 
     def join(self, worker: str) -> int:
         """1: joined (or still in); 2: still in, but the crawl is cancelled; 0: the crawl is already done (or
         cancelled before this worker joined); -1: no such crawl (never seeded, or cleaned)."""
         return int(self._join(keys=[self.keys.meta, self.keys.workers, self.keys.alive(worker)],
-                              args=[worker, ALIVE_TTL_S]))  # fmt: skip
+                              args=[worker, self.alive_ttl]))  # fmt: skip
 
     def idle(self, worker: str) -> str:
         keys = [self.keys.queue, self.keys.workers, self.keys.idle, self.keys.meta]
-        return self._idle(keys=keys, args=[worker, self.keys.alive_prefix]).decode()
+        return self._idle(keys=keys, args=[worker, self.keys.alive_prefix, self.keys.inflight_prefix]).decode()
 
     def leave(self, worker: str, clean: bool) -> str:
-        keys = [self.keys.queue, self.keys.workers, self.keys.idle, self.keys.meta, self.keys.alive(worker)]
+        keys = [self.keys.queue, self.keys.workers, self.keys.idle, self.keys.meta, self.keys.alive(worker),
+                self.keys.inflight(worker)]  # fmt: skip
         return self._leave(keys=keys, args=[worker, "1" if clean else "0"]).decode()
 
     def cancel(self) -> str:
