@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 import shutil
+import socket
 import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,22 +38,28 @@ class Socks:
         return Counter(int(port) for port in CONNECTED.findall(self.log.read_text()))
 
 
-def start_socks(log: Path, *auth: str) -> tuple[subprocess.Popen[bytes], Socks]:
+@contextmanager
+def socks_proxy(log: Path, *auth: str) -> Iterator[Socks]:
+    """A real SOCKS5 server on a free port while the block runs (``auth``: microsocks's ``-u USER -P PASS``)."""
     binary = shutil.which("microsocks")
     assert binary, "microsocks is not installed: apt-get install microsocks (.ci/run does)"
     port = _free_port_base()
-    out = log.open("wb")
-    proc = subprocess.Popen([binary, "-i", "127.0.0.1", "-p", str(port), *auth], stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        import socket
+    with log.open("wb") as out:
+        proc = subprocess.Popen([binary, "-i", "127.0.0.1", "-p", str(port), *auth], stdout=out, stderr=out)
+    try:
+        deadline = time.monotonic() + 10
+        while not _listening(port):
+            assert time.monotonic() < deadline, "microsocks did not start"
+            time.sleep(0.05)
+        yield Socks(port, log)
+    finally:
+        proc.terminate()
+        proc.wait(10)
 
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return proc, Socks(port, log)
-        time.sleep(0.05)
-    proc.kill()
-    raise AssertionError("microsocks did not start")
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
 
 
 @pytest.fixture(scope="module")
@@ -111,14 +119,10 @@ def test_proxy_urls_for_records_and_for_chromium() -> None:
 def test_a_site_is_crawled_through_its_socks5_proxy_with_a_login(
     mongo: MongoServer, demo: RunningDemo, tmp_path: Path
 ) -> None:
-    proc, socks = start_socks(tmp_path / "socks.log", "-u", "scout", "-P", "s3cret")
     forum_url = demo.server.urls["forum"]
-    profile(tmp_path / "profiles", "px-forum", forum_url, f"socks5h://scout:s3cret@127.0.0.1:{socks.port}")
-    try:
+    with socks_proxy(tmp_path / "socks.log", "-u", "scout", "-P", "s3cret") as socks:
+        profile(tmp_path / "profiles", "px-forum", forum_url, f"socks5h://scout:s3cret@127.0.0.1:{socks.port}")
         result, run = crawl(mongo, demo, tmp_path, "px-forum", "proxy_socks")
-    finally:
-        proc.terminate()
-        proc.wait(10)
     assert result.returncode == 0, result.stderr[-3000:]
     truth = demo.truth()["demo-forum"]
     db = pymongo.MongoClient(mongo.uri).proxy_socks
@@ -152,15 +156,11 @@ def test_a_proxy_that_does_not_answer_fetches_nothing_around_it(
 def test_a_browser_rendered_site_goes_through_its_proxy_too(
     mongo: MongoServer, demo: RunningDemo, tmp_path: Path
 ) -> None:
-    proc, socks = start_socks(tmp_path / "socks.log")
     js_url = demo.server.urls["market-js"]
     extra = "render: browser\nbrowser: {wait_for: '#app[data-ready]'}\n"
-    profile(tmp_path / "profiles", "px-market-js", js_url, f"socks5h://127.0.0.1:{socks.port}", extra)
-    try:
+    with socks_proxy(tmp_path / "socks.log") as socks:
+        profile(tmp_path / "profiles", "px-market-js", js_url, f"socks5h://127.0.0.1:{socks.port}", extra)
         result, run = crawl(mongo, demo, tmp_path, "px-market-js", "proxy_browser")
-    finally:
-        proc.terminate()
-        proc.wait(10)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (run["status"], run["counts"]["listings_new"]) == ("finished", 23)
     js_port = int(js_url.rsplit(":", 1)[1])
