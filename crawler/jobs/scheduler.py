@@ -22,7 +22,7 @@ import heapq
 import logging
 import pickle
 import tempfile
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from twisted.internet import task
 
 from crawler.dupefilter import DiskDupeFilter
 from crawler.jobs import register
-from crawler.jobs.durability import watermarks
+from crawler.jobs.durability import Settling, finished_requests
 from crawler.jobs.jobdir import Job, JobLocked, job_directory
 from crawler.jobs.queue import RequestQueue
 from crawler.login import LOGIN_META
@@ -63,7 +63,7 @@ class JobScheduler(BaseScheduler):
         self.sequence = 0
         self.recent: OrderedDict[int, Request] = OrderedDict()  # row -> the request object, newest last
         self.in_flight: dict[Request, int] = {}  # request handed to the engine -> its row
-        self.awaiting: deque[tuple[tuple[int, ...], list[int]]] = deque()  # (pipeline marks, finished rows)
+        self.settling = Settling()  # rows of finished requests, until their listings are stored
         self.looping: task.LoopingCall | None = None
         self.unserializable_logged = False
 
@@ -230,28 +230,15 @@ class JobScheduler(BaseScheduler):
     def checkpoint(self) -> None:
         """Remove the requests that are done from the queue and commit the queue, then the seen set."""
         assert self.queue is not None
-        pipelines = watermarks(self.crawler)
-        finished = self._finished()
-        if finished:
-            self.awaiting.append((tuple(w.accepted for w in pipelines), finished))
-        durable = [w.durable for w in pipelines]
-        done: list[int] = []
-        while self.awaiting and all(d >= m for d, m in zip(durable, self.awaiting[0][0], strict=False)):
-            done.extend(self.awaiting.popleft()[1])
+        finished = finished_requests(self.crawler, self.spider, self.in_flight) or []
+        self.settling.add(self.crawler, [self.in_flight.pop(r) for r in finished])
+        done = self.settling.done(self.crawler)
         if done:
             self.queue.done(done)
             self.stats.inc_value("trawler/job/requests_done", len(done))
         self.queue.commit()  # first: the seen set must never hold a fingerprint whose request is not on disk
         if hasattr(self.df, "commit"):
             self.df.commit()
-
-    def _finished(self) -> list[int]:
-        slot = getattr(self.crawler.engine, "_slot", None)
-        in_progress: set[Request] = getattr(slot, "inprogress", None) or set()
-        held_by_spider = getattr(self.spider, "held_requests", None)
-        held = {id(r) for r in held_by_spider()} if held_by_spider else set()
-        finished = [r for r in self.in_flight if r not in in_progress and id(r) not in held]
-        return [self.in_flight.pop(r) for r in finished]
 
 
 def request_dict(request: Request, spider: Any) -> dict[str, Any]:

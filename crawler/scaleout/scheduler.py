@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import logging
 import weakref
-from collections import deque
 from typing import Any, ClassVar
 
 from scrapy import signals
@@ -40,7 +39,7 @@ from twisted.internet import reactor, task, threads
 
 from crawler.incremental.markers import duplicate_dropped
 from crawler.incremental.markers import partial as incremental_partial
-from crawler.jobs.durability import watermarks
+from crawler.jobs.durability import Settling, finished_requests
 from crawler.monitoring.blocking import STAT_TOTAL as BLOCKED_PAGES_STAT
 from crawler.monitoring.monitor import health_stats
 from crawler.scaleout import record
@@ -73,7 +72,7 @@ class SharedScheduler(Scheduler):
         keys = CrawlKeys(prefix_of(settings), settings["TRAWLER_CRAWL_ID"])
         instance.state = CrawlState(instance.server, keys, instance.alive_ttl)
         instance.in_flight = {}  # request taken from Redis -> its serialised form, until acknowledged
-        instance.awaiting = deque()  # (pipelines' item counts when they finished, their serialised forms)
+        instance.settling = Settling()  # serialised forms of finished requests, until their listings are stored
         instance.acker = task.LoopingCall(instance._acknowledge)
         instance.poll = settings.getfloat("TRAWLER_WORKER_POLL", 0.5)
         instance.known = set()
@@ -308,29 +307,19 @@ class SharedScheduler(Scheduler):
     # -- acknowledgements -------------------------------------------------
 
     def _acknowledge(self) -> None:
-        """Tell Redis which taken requests are done: the engine no longer works on them, the spider does not hold
-        them (a page waiting for a new login), and the listings they gave are written or spooled (the pipeline's
-        watermark, :mod:`crawler.jobs.durability`). Until then a request stays in this worker's in-flight set,
-        which goes back to the queue if the worker dies: a killed worker loses no page."""
-        slot = getattr(self.crawler.engine, "_slot", None)
-        in_progress = getattr(slot, "inprogress", None)
-        if not isinstance(in_progress, set):
-            return  # a Scrapy without it: the requests stay in flight and are acknowledged when the crawl closes
-        held_by_spider = getattr(self.spider, "held_requests", None)
-        held = {id(r) for r in held_by_spider()} if held_by_spider else set()
-        finished = [r for r in self.in_flight if r not in in_progress and id(r) not in held]
-        pipelines = watermarks(self.crawler)
-        if finished:
-            self.awaiting.append((tuple(w.accepted for w in pipelines), [self.in_flight.pop(r) for r in finished]))
-        durable = [w.durable for w in pipelines]
-        done: list[bytes] = []
-        while self.awaiting and all(d >= m for d, m in zip(durable, self.awaiting[0][0], strict=False)):
-            done.extend(self.awaiting.popleft()[1])
+        """Tell Redis which taken requests are done: the engine and the spider are done with them and the listings
+        they gave are written or spooled (:mod:`crawler.jobs.durability`, the local job scheduler's rule). Until
+        then a request stays in this worker's in-flight set, which goes back to the queue if the worker dies."""
+        finished = finished_requests(self.crawler, self.spider, self.in_flight)
+        if finished is None:
+            return  # a Scrapy that does not say: the requests stay in flight, and go back to the queue on leaving
+        self.settling.add(self.crawler, [self.in_flight.pop(r) for r in finished])
+        done = self.settling.done(self.crawler)
         try:
             self.state.ack(self.worker, done)
         except Exception as exc:  # a Redis hiccup: acknowledged at the next pass (until then, still in flight)
             logger.warning("could not acknowledge %d requests to Redis: %s", len(done), exc)
-            self.awaiting.appendleft(((), done))
+            self.settling.retry(done)
             return
         if done:
             self.stats.inc_value("trawler/scaleout/acknowledged", len(done))
