@@ -101,21 +101,22 @@ class RunMonitor:
 
     def deliver(self, db: Database, run: dict[str, Any]) -> Deferred | None:
         """Send the run's alerts to the configured channels in a thread; ``None`` when there is nothing to send."""
-        if not run.get("alerts"):
-            return None
         channels, broken = channels_from_settings(self.settings)
-        if not (channels or broken):
+        if not run.get("alerts") or not (channels or broken):
             return None
-        notice = alert_notice(run)
+        return threads.deferToThread(self.send, db, run)
 
-        def send() -> None:
-            results = broken + deliver(channels, notice)
-            try:
-                record_delivery(db, run["_id"], [r.as_dict() for r in results])
-            except PyMongoError as exc:
-                logger.warning("cannot record the alert delivery of run %s: %s", run["_id"], exc)
-
-        return threads.deferToThread(send)
+    def send(self, db: Database, run: dict[str, Any]) -> None:
+        """Send the run's alerts to the configured channels now (it blocks: not on the reactor thread) and record
+        how that went in the run record."""
+        channels, broken = channels_from_settings(self.settings)
+        if not run.get("alerts") or not (channels or broken):
+            return
+        results = broken + deliver(channels, alert_notice(run))
+        try:
+            record_delivery(db, run["_id"], [r.as_dict() for r in results])
+        except PyMongoError as exc:
+            logger.warning("cannot record the alert delivery of run %s: %s", run["_id"], exc)
 
 
 def _json(value: Any) -> Any:

@@ -38,9 +38,7 @@ from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
 from crawler import __version__
-from crawler.monitoring.channels import channels_from_settings, deliver
-from crawler.monitoring.monitor import RunMonitor, alert_notice
-from crawler.monitoring.store import record_delivery
+from crawler.monitoring.monitor import RunMonitor
 from crawler.scaleout.lease import holder_of
 from crawler.scaleout.state import CrawlKeys, CrawlState
 from crawler.scheduling import leases
@@ -140,12 +138,7 @@ def _review(db: Database, settings: Any, state: CrawlState, profile: Any) -> Non
     own.frozen = False  # a crawl's settings are frozen; this copy is the review's own
     own.set("TRAWLER_MONITORING", settings.getdict("TRAWLER_SCALEOUT_MONITORING"), priority="cmdline")
     monitor = RunMonitor(own)
-    reviewed = monitor.review(db, run, state.summed_stats(), profile)
-    if reviewed.get("alerts"):
-        channels, broken = channels_from_settings(own)
-        if channels or broken:
-            results = broken + deliver(channels, alert_notice(reviewed))
-            record_delivery(db, state.crawl_id, [r.as_dict() for r in results])
+    monitor.send(db, monitor.review(db, run, state.summed_stats(), profile))
 
 
 def cancel(db: Database, server: Any, prefix: str, crawl_id: str, site: str) -> str:
