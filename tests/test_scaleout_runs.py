@@ -528,3 +528,57 @@ def test_a_killed_workers_unacknowledged_requests_are_crawled_by_the_others(
     twice = sorted(url for url, n in pages.items() if n > 1)
     assert len(twice) <= unacknowledged  # only pages the victim had not acknowledged were fetched again
     assert server.exists(f"{prefix}:crawl:{crawl_id}:inflight:{victim_name}") == 0
+
+
+# -- 7. a login site, distributed: every worker logs in, and the password never reaches Redis ----------------------
+
+
+def test_a_login_sites_workers_log_in_themselves_and_keep_the_password_out_of_redis(
+    env: dict[str, str],
+    db: pymongo.database.Database,
+    redis_url: str,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from crawler.demo.forum import MEMBER_PASSWORD
+
+    site = "demo-forum-members"
+    # Sessions expire after 3 members-only pages: whichever worker meets the members' board must log in again.
+    server = DemoServer(BuildOptions(seed=7, now=NOW), _free_port_base(), only="forum", session_pages=3).start()
+    members_env = {**env, **server.env}
+    members_env.pop("TRAWLER_PROFILE_DIRS")  # the bundled profile
+    redis_client = redis.Redis.from_url(redis_url)
+    seen: list[str] = []
+    stop = threading.Event()
+
+    def watch() -> None:  # every command Redis executes, as the server received it
+        with redis_client.monitor() as monitor:
+            for command in monitor.listen():
+                seen.append(str(command.get("command", "")))
+                if stop.is_set():
+                    return
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        logs = [tmp_path / "w1.log", tmp_path / "w2.log"]
+        workers = [worker(members_env, site, log, *FAST, max_idle=60) for log in logs]
+        wait_for(lambda: all(log.exists() for log in logs), 60, "the workers to start")
+        crawl_id, queued, _ = seed(members_env, site)
+        assert queued == 1  # the login page: the seed logs in nowhere
+        wait_for(lambda: finished(db, crawl_id), 120, "the crawl to finish", logs[0])
+        for proc in workers:
+            proc.send_signal(signal.SIGTERM)
+        assert [finish(p, log) for p, log in zip(workers, logs, strict=True)] == [0, 0]
+    finally:
+        stop.set()
+        redis_client.ping()  # one more command, so the watcher sees the stop
+        watcher.join(10)
+        server.stop()
+    built = forum_demo.build(BuildOptions(seed=7, now=NOW))
+    base = server.urls["forum"]
+    truth = built.truth(base, site) + built.members_truth(base, site)
+    assert listing_ids(db, site) == sorted(item["_id"] for item in truth)  # the members' board included
+    record = db.crawl_runs.find_one({"_id": crawl_id})
+    assert (record["status"], record["counts"]["errors"]) == ("finished", 0)
+    assert len(seen) > 100 and any("ZADD" in c.upper() or "EVALSHA" in c.upper() for c in seen)
+    assert not [c for c in seen if MEMBER_PASSWORD in c]  # no command ever carried the password

@@ -18,6 +18,8 @@ what the measurements in ``../shared/MEASURED.md`` show going wrong:
   sent, so with a download delay the pages are shared between workers instead of hoarded.
 - **Loses nothing when killed.** A request stays in the worker's in-flight set in Redis until its page is
   parsed and its listings stored; a dead worker's set goes back to the queue (:mod:`crawler.scaleout.state`).
+- **Keeps secrets out of Redis.** Login requests (the form submission holds the password) stay in the
+  worker's memory and are sent by the worker that built them.
 - **Can be cancelled.** ``trawler runs cancel CRAWL_ID`` deletes the queue and flags the crawl in Redis; each
   worker notices at its next pop, idle check or heartbeat, closes with the reason ``cancelled``, and the last
   one to leave completes the crawl's record as cancelled.
@@ -40,6 +42,7 @@ from twisted.internet import reactor, task, threads
 from crawler.incremental.markers import duplicate_dropped
 from crawler.incremental.markers import partial as incremental_partial
 from crawler.jobs.durability import Settling, finished_requests
+from crawler.login import LOGIN_META
 from crawler.monitoring.blocking import STAT_TOTAL as BLOCKED_PAGES_STAT
 from crawler.monitoring.monitor import health_stats
 from crawler.scaleout import record
@@ -82,6 +85,7 @@ class SharedScheduler(Scheduler):
         instance.stopping = False  # a graceful stop: take nothing more, finish what was taken
         instance.stopped_cleanly = False
         instance.cancelled = False
+        instance.logins = []  # this worker's login requests: kept out of Redis (crawler/login.py)
         instance.lease = None
         instance.lease_loop = None
         instance.renewing = False
@@ -247,6 +251,11 @@ class SharedScheduler(Scheduler):
     # -- queue -----------------------------------------------------------
 
     def enqueue_request(self, request: Request) -> bool:
+        if request.meta.get(LOGIN_META):
+            # A login form submission carries the password: it never goes to Redis, and the worker that read the
+            # form sends it itself (its cookie jar is the one the session must land in).
+            self.logins.append(request)
+            return True
         fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
         if fingerprint is not None and fingerprint in self.known:
             self.stats.inc_value("trawler/scaleout/seen_locally")
@@ -270,9 +279,11 @@ class SharedScheduler(Scheduler):
         return added
 
     def has_pending_requests(self) -> bool:
-        return not self.stopping and super().has_pending_requests()
+        return bool(self.logins) or (not self.stopping and super().has_pending_requests())
 
     def next_request(self) -> Request | None:
+        if self.logins:
+            return self.logins.pop(0)
         if self.stopping or self._waiting_in_a_slot():
             return None
         data = self.state.pop(self.worker)

@@ -97,8 +97,14 @@ def record_resume(db: Database, run_id: str, earlier: tuple[str, ...]) -> None:
         )
 
 
+# Requests a middleware dropped on purpose (robots.txt, counted as robots_forbidden; pages held while a new login
+# is under way, sent again after it): Scrapy counts them as download exceptions, but nothing failed.
+_DELIBERATE_DROPS = "downloader/exception_type_count/scrapy.exceptions.IgnoreRequest"
+
+
 def counts_from_stats(stats: dict[str, Any]) -> dict[str, int]:
     counts = {name: int(stats.get(key, 0) or 0) for name, key in _STAT_NAMES.items()}
+    counts["download_errors"] -= int(stats.get(_DELIBERATE_DROPS, 0) or 0)
     counts["errors"] = sum(
         counts[k]
         for k in ("hook_errors", "spider_exceptions", "download_errors", "storage_errors", "pages_unextracted")
