@@ -44,6 +44,7 @@ class Politeness(BaseModel):
     autothrottle: bool = True
     download_delay: float = Field(0.0, ge=0)
     concurrency_per_domain: int = Field(8, ge=1, le=64)
+    concurrency: int | None = Field(None, ge=1, le=256, description="requests in flight for the whole site")
     user_agent: str | None = None
 
 
@@ -169,6 +170,8 @@ class SiteProfile(BaseModel):
             "DOWNLOAD_DELAY": polite.download_delay,
             "CONCURRENT_REQUESTS_PER_DOMAIN": polite.concurrency_per_domain,
         }
+        if polite.concurrency is not None:
+            out["CONCURRENT_REQUESTS"] = polite.concurrency
         if polite.user_agent:
             out["USER_AGENT"] = polite.user_agent
         out.update(handler_settings(self.proxy))

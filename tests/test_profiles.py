@@ -34,6 +34,26 @@ def test_a_valid_profile_gets_defaults_and_derived_domains(tmp_path: Path) -> No
     assert profile.source == str(path)
 
 
+def test_politeness_and_proxy_become_the_sites_scrapy_settings(tmp_path: Path) -> None:
+    text = (
+        "name: tor-forum\nplatform_type: forum\nstart_urls: ['http://abcdefgh.onion/']\n"
+        "proxy: socks5h://127.0.0.1:9050\n"
+        "politeness: {obey_robots: false, autothrottle: false, download_delay: 2.5, concurrency_per_domain: 2,"
+        " concurrency: 4, user_agent: 'Mozilla/5.0 (research)'}\n"
+    )
+    profile = load_profile(write(tmp_path, "tor.yaml", text), TYPES)
+    handler = "scrapy_download_handlers_incubator.HttpxDownloadHandler"
+    assert profile.scrapy_settings() == {
+        "ROBOTSTXT_OBEY": False,
+        "AUTOTHROTTLE_ENABLED": False,
+        "DOWNLOAD_DELAY": 2.5,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+        "CONCURRENT_REQUESTS": 4,
+        "USER_AGENT": "Mozilla/5.0 (research)",
+        "DOWNLOAD_HANDLERS": {"http": handler, "https": handler},
+    }
+
+
 @pytest.mark.parametrize(
     ("text", "field", "message"),
     [
