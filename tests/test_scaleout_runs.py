@@ -582,3 +582,41 @@ def test_a_login_sites_workers_log_in_themselves_and_keep_the_password_out_of_re
     assert (record["status"], record["counts"]["errors"]) == ("finished", 0)
     assert len(seen) > 100 and any("ZADD" in c.upper() or "EVALSHA" in c.upper() for c in seen)
     assert not [c for c in seen if MEMBER_PASSWORD in c]  # no command ever carried the password
+
+
+# -- 8. a browser-rendered site, distributed; `runs start --distributed --wait` --------------------------------------
+
+
+def test_a_browser_rendered_site_is_crawled_by_workers_each_with_its_own_browser(
+    env: dict[str, str], db: pymongo.database.Database, tmp_path: Path
+) -> None:
+    site = "demo-market-js"
+    server = DemoServer(BuildOptions(seed=7, now=NOW), _free_port_base(), only="market-js").start()
+    js_env = {**env, **server.env}
+    js_env.pop("TRAWLER_PROFILE_DIRS")  # the bundled profile
+    logs = [tmp_path / "w1.log", tmp_path / "w2.log"]
+    try:
+        workers = [worker(js_env, site, log, *FAST, max_idle=60) for log in logs]
+        wait_for(lambda: all(log.exists() for log in logs), 60, "the workers to start")
+        started = run_cli(["runs", "start", site, "--distributed", "--wait"], js_env, timeout=300)
+        for proc in workers:
+            proc.send_signal(signal.SIGTERM)
+        assert [finish(p, log) for p, log in zip(workers, logs, strict=True)] == [0, 0]
+    finally:
+        server.stop()
+    assert started.returncode == 0, started.stdout[-2000:] + started.stderr[-2000:]
+    [(crawl_id, _)] = STARTED.findall(" ".join(started.stdout.split()))
+    out = " ".join(started.stdout.split())
+    assert f"run {crawl_id}" in out and "status: finished" in out  # --wait printed the completed run
+    truth = build_market_js_truth(server)
+    assert listing_ids(db, site) == sorted(item["_id"] for item in truth)
+    record = db.crawl_runs.find_one({"_id": crawl_id})
+    assert (record["status"], record["counts"]["listings_new"], record["counts"]["errors"]) == ("finished", 23, 0)
+    rendered = sum(int(m) for log in logs for m in re.findall(r"'trawler/pages_rendered': (\d+)", log.read_text()))
+    assert rendered == 25  # the home page, its second page and the 23 ads, each rendered once by one worker
+
+
+def build_market_js_truth(server: DemoServer) -> list[dict]:
+    from crawler.demo.server import ground_truth
+
+    return ground_truth(BuildOptions(seed=7, now=NOW), server.urls)["demo-market-js"]
