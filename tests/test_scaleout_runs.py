@@ -18,7 +18,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pymongo
@@ -35,6 +34,7 @@ from crawler.scheduling import leases
 from crawler.scheduling.schedule import Schedule
 from crawler.scheduling.scheduler import scheduled_sites
 from tests.conftest import EXTRACTION_ONLY, REPO, MongoServer, _free_port_base, run_cli
+from tests.test_monitoring import Received, webhook  # noqa: F401 - webhook is a fixture used here
 from tests.test_scaleout import fetched, redis_url, robots_fetches  # noqa: F401 - redis_url is a fixture used here
 from tests.test_scheduler import stop_scheduler, wait_for
 
@@ -418,26 +418,18 @@ def test_cancelling_a_distributed_crawl_no_worker_is_in_completes_it_at_once(
 
 
 def test_a_distributed_crawl_is_monitored_as_one_run(
-    env: dict[str, str], db: pymongo.database.Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    env: dict[str, str],
+    db: pymongo.database.Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    webhook: tuple[str, Received],  # noqa: F811
 ) -> None:
     """Two distributed crawls of the demo marketplace; before the second the site shows its dates differently
     (a layout change). The crawl's last worker reviews the whole crawl on the workers' summed counters: the
     second crawl's record gets the coverage alert, sent to the webhook; the workers' shares get none."""
     site, port_base = "dist-mon-market", _free_port_base()
-    received: list[bytes] = []
-
-    class Hook(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(self.rfile.read(int(self.headers["Content-Length"])))
-            self.send_response(204)
-            self.end_headers()
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    receiver = ThreadingHTTPServer(("127.0.0.1", 0), Hook)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
-    hooked = {**env, "TRAWLER_ALERT_WEBHOOK_URL": f"http://127.0.0.1:{receiver.server_address[1]}/alerts"}
+    url, received = webhook
+    hooked = {**env, "TRAWLER_ALERT_WEBHOOK_URL": f"{url}/alerts"}
     options = BuildOptions(seed=7, scale=1, now=NOW)
 
     def crawl(tag: str, workers: int) -> dict[str, object]:
@@ -458,13 +450,9 @@ def test_a_distributed_crawl_is_monitored_as_one_run(
             assert [finish(p, log) for p, log in zip(procs, logs, strict=True)] == [0] * workers
         return db.crawl_runs.find_one({"_id": crawl_id})
 
-    try:
-        first = crawl("first", 1)
-        monkeypatch.setenv("TRAWLER_DEMO_FAULTS", json.dumps({"replace": {'<time class="posted"': '<span class="x"'}}))
-        second = crawl("second", 2)
-    finally:
-        receiver.shutdown()
-        receiver.server_close()
+    first = crawl("first", 1)
+    monkeypatch.setenv("TRAWLER_DEMO_FAULTS", json.dumps({"replace": {'<time class="posted"': '<span class="x"'}}))
+    second = crawl("second", 2)
 
     assert (first["status"], first["alerts"], first["listings_seen"], first["listings_by_kind"]) == (
         "finished", [], 120, {"ad": 120}
@@ -483,7 +471,7 @@ def test_a_distributed_crawl_is_monitored_as_one_run(
     assert len(shares) == 3 and all(share["alerts"] == [] for share in shares)
     assert sum(share["listings_seen"] for share in shares if share["crawl_id"] == second["_id"]) == 120
     assert [a["run_id"] for a in db.alerts.find({"site": site})] == [second["_id"]]
-    [payload] = [json.loads(body) for body in received]
+    [payload] = [json.loads(body) for _, _, body in received.requests]
     assert (payload["run_id"], [a["check"] for a in payload["alerts"]]) == (second["_id"], ["coverage_drop"])
     assert [d["ok"] for d in db.crawl_runs.find_one({"_id": second["_id"]})["alert_delivery"]] == [True]
 
