@@ -322,6 +322,7 @@ def _wait_and_print(db: Any, run_id: str) -> None:
     """Until the workers complete the crawl's record (none running: it waits for them)."""
     import time
 
+    console.print("waiting for the workers to finish it (Ctrl-C stops waiting, not the crawl)")
     while (db[RUNS].find_one({"_id": run_id}, {"status": 1}) or {}).get("status") == "running":
         time.sleep(0.5)
     _print_end(db[RUNS].find_one({"_id": run_id}) or {"_id": run_id})
