@@ -9,11 +9,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pymongo
 import pytest
@@ -159,3 +162,32 @@ def crawl_env(mongo: MongoServer, db_name: str, tmp_path: Path) -> dict[str, str
         "TRAWLER_VAR_DIR": str(tmp_path / "var"),
         "TRAWLER_LOG_LEVEL": "INFO",
     }
+
+
+@dataclass
+class Received:
+    requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    status: int = 200
+
+
+@pytest.fixture
+def webhook() -> Iterator[tuple[str, Received]]:
+    """A local HTTP server that records every POST and answers ``received.status``."""
+    received = Received()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.requests.append((self.path, dict(self.headers), body))
+            self.send_response(received.status)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", received
+    server.shutdown()
+    server.server_close()

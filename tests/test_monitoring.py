@@ -11,7 +11,7 @@ import json
 import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,7 +51,7 @@ from crawler.monitoring.monitor import RunMonitor, alert_notice
 from crawler.monitoring.store import latest_alerts, recent_runs
 from crawler.profiles import ProfileError, load_profile
 from crawler.storage.schema import RUNS
-from tests.conftest import EXTRACTION_ONLY, MongoServer, RunningDemo, run_cli, start_demo
+from tests.conftest import EXTRACTION_ONLY, MongoServer, Received, RunningDemo, run_cli, start_demo
 
 T0 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
 DEFAULTS = Thresholds()
@@ -407,35 +407,6 @@ class _Spider:
 # ---------------------------------------------------------------------------
 # Alert channels, against real local servers
 # ---------------------------------------------------------------------------
-
-
-@dataclass
-class Received:
-    requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
-    status: int = 200
-
-
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, Received]]:
-    """A local HTTP server that records every POST and answers ``received.status``."""
-    received = Received()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            received.requests.append((self.path, dict(self.headers), body))
-            self.send_response(received.status)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", received
-    server.shutdown()
-    server.server_close()
 
 
 class Mailbox:

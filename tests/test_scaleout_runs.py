@@ -33,8 +33,7 @@ from crawler.scaleout import lease
 from crawler.scheduling import leases
 from crawler.scheduling.schedule import Schedule
 from crawler.scheduling.scheduler import scheduled_sites
-from tests.conftest import EXTRACTION_ONLY, REPO, MongoServer, _free_port_base, run_cli
-from tests.test_monitoring import Received, webhook  # noqa: F401 - webhook is a fixture used here
+from tests.conftest import EXTRACTION_ONLY, REPO, MongoServer, Received, _free_port_base, run_cli
 from tests.test_scaleout import fetched, redis_url, robots_fetches  # noqa: F401 - redis_url is a fixture used here
 from tests.test_scheduler import stop_scheduler, wait_for
 
@@ -422,7 +421,7 @@ def test_a_distributed_crawl_is_monitored_as_one_run(
     db: pymongo.database.Database,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
-    webhook: tuple[str, Received],  # noqa: F811
+    webhook: tuple[str, Received],
 ) -> None:
     """Two distributed crawls of the demo marketplace; before the second the site shows its dates differently
     (a layout change). The crawl's last worker reviews the whole crawl on the workers' summed counters: the

@@ -4,12 +4,7 @@ entity watchlists, notices to a local webhook server, failures recorded, the CLI
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pymongo
 import pytest
@@ -28,7 +23,7 @@ from crawler.storage.writer import ListingWriter, Pending
 from crawler.watchlists import Kind, UnknownEntity, WatchlistExists, WatchlistSpec, check_watchlists, create, store
 from crawler.watchlists.candidates import RecentVersions, search_listings, version_starts
 from crawler.watchlists.checker import CheckResult
-from tests.conftest import EXTRACTION_ONLY, MongoServer, run_cli, start_demo
+from tests.conftest import EXTRACTION_ONLY, MongoServer, Received, run_cli, start_demo
 from tests.webapp import CommandRecorder, ad
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -276,32 +271,6 @@ def test_names_are_unique_per_owner_and_entities_must_exist(db: pymongo.database
 # ---------------------------------------------------------------------------
 
 
-@dataclass
-class Received:
-    requests: list[tuple[str, bytes]] = field(default_factory=list)
-    status: int = 200
-
-
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, Received]]:
-    received = Received()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.requests.append((self.path, self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(received.status)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", received
-    server.shutdown()
-    server.server_close()
-
-
 def test_one_webhook_notice_per_watchlist_with_new_hits(
     db: pymongo.database.Database, webhook: tuple[str, Received]
 ) -> None:
@@ -314,7 +283,7 @@ def test_one_webhook_notice_per_watchlist_with_new_hits(
     settings = Settings({"TRAWLER_ALERT_WEBHOOK_URL": f"{url}/hooks/T0K3N"})
     now = T0 + timedelta(hours=1)
     results = {r.watchlist.name: r for r in check_watchlists(db, settings, now=now)}
-    [(path, body)] = received.requests
+    [(path, _, body)] = received.requests
     assert path == "/hooks/T0K3N"
     payload = json.loads(body)
     assert {k: payload[k] for k in ("event", "count", "truncated")} == {
@@ -405,7 +374,7 @@ def test_cli_add_list_check_hits_remove(
     outcome = json.loads(line)
     assert (outcome["watchlist_id"], outcome["new_hits"], outcome["error"]) == (watchlist_id, ["m1:ad:1"], None)
     assert [(d["channel"], d["ok"]) for d in outcome["deliveries"]] == [("webhook", True)]
-    assert json.loads(received.requests[0][1])["hits"][0]["listing_id"] == "m1:ad:1"
+    assert json.loads(received.requests[0][2])["hits"][0]["listing_id"] == "m1:ad:1"
 
     listed = run_cli(["watch", "list", "--owner", "ann", "--json"], env)
     [row] = [json.loads(line) for line in listed.stdout.splitlines()]
@@ -447,7 +416,7 @@ def test_a_crawl_run_checks_the_watchlists_and_notifies(
     assert result.returncode == 0, result.stderr[-3000:]
     assert sorted(doc["_id"] for doc in db[LISTINGS].find({"kind": "ad"}, {"_id": 1})) == truth
     assert hit_rows(db, watchlist.id) == [(listing_id, 1, "new") for listing_id in truth]  # every ad of the crawl, once
-    [(_, body)] = received.requests
+    [(_, _, body)] = received.requests
     payload = json.loads(body)
     assert (payload["event"], payload["count"], len(payload["hits"])) == ("trawler.watchlist_hits", len(truth), 50)
     assert store.get(db, watchlist.id).last_notice.hits == len(truth)
