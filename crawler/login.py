@@ -34,6 +34,12 @@ LOGIN_META = "trawler_login"
 RETRIED_META = "trawler_relogin_retried"
 
 
+def stays_in_memory(request: scrapy.Request) -> bool:
+    """Whether a request must never leave this process (a job queue on disk, the workers' Redis queue): a login
+    form submission holds the password, and the session it opens belongs to this process's cookie jar."""
+    return bool(request.meta.get(LOGIN_META))
+
+
 def logged_out_marker(options: Any) -> str:
     return options.logged_out or f'form input[name="{options.password_field}"]'
 

@@ -37,7 +37,7 @@ from crawler.jobs import register
 from crawler.jobs.durability import Settling, finished_requests
 from crawler.jobs.jobdir import Job, JobLocked, job_directory
 from crawler.jobs.queue import RequestQueue
-from crawler.login import LOGIN_META
+from crawler.login import stays_in_memory
 from crawler.render import persistable_meta
 
 logger = logging.getLogger("trawler.jobs")
@@ -45,10 +45,6 @@ logger = logging.getLogger("trawler.jobs")
 # Requests queued by this process are also kept as objects, up to this many: taking one back from memory saves
 # rebuilding it from its row (Request() parses the URL again), which costs more than the rest of the queue work.
 RECENT_REQUESTS = 4096
-
-# Requests that never go to disk: a login form submission holds the password, and after a restart the
-# session is gone anyway (the spider logs in again from its start()).
-MEMORY_ONLY_META = (LOGIN_META,)
 
 
 class JobScheduler(BaseScheduler):
@@ -210,7 +206,7 @@ class JobScheduler(BaseScheduler):
     # -- persistence --------------------------------------------------------
 
     def _serialize(self, request: Request) -> bytes | None:
-        if any(request.meta.get(key) for key in MEMORY_ONLY_META):
+        if stays_in_memory(request):  # after a restart the session is gone anyway: the spider logs in again
             return None
         try:
             data = request_dict(request, self.spider)

@@ -42,7 +42,7 @@ from twisted.internet import reactor, task, threads
 from crawler.incremental.markers import duplicate_dropped
 from crawler.incremental.markers import partial as incremental_partial
 from crawler.jobs.durability import Settling, finished_requests
-from crawler.login import LOGIN_META
+from crawler.login import stays_in_memory
 from crawler.monitoring.blocking import STAT_TOTAL as BLOCKED_PAGES_STAT
 from crawler.monitoring.monitor import health_stats
 from crawler.scaleout import record
@@ -251,9 +251,7 @@ class SharedScheduler(Scheduler):
     # -- queue -----------------------------------------------------------
 
     def enqueue_request(self, request: Request) -> bool:
-        if request.meta.get(LOGIN_META):
-            # A login form submission carries the password: it never goes to Redis, and the worker that read the
-            # form sends it itself (its cookie jar is the one the session must land in).
+        if stays_in_memory(request):  # never to Redis: the worker that read the login form sends it itself
             self.logins.append(request)
             return True
         fingerprint = None if request.dont_filter else self.df.request_fingerprint(request)
